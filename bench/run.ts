@@ -1,0 +1,99 @@
+import { serve as nodeServe } from '@hono/node-server';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createApp, type BuiltApp } from '../server/app.ts';
+import { systemClock } from '../server/clock.ts';
+import { loadConfig } from '../server/config.ts';
+import { createDb } from '../server/db/db.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { createLogger } from '../server/logger.ts';
+import { closeRedis, createRedis } from '../server/redis/client.ts';
+import { benchRedis } from './lib/env.ts';
+import { round, type LoadOptions } from './lib/load.ts';
+import { healthScenario } from './scenarios/health.ts';
+
+export interface BenchContext {
+  redisUrl: string;
+  /** Counts commands Redis executed, for round trips per request. */
+  totalCommands(): Promise<number>;
+  /** The real app on the bench Redis and an in-memory PGlite; env overrides as strings. */
+  buildApp(env?: Record<string, string>): Promise<BuiltApp & { close(): Promise<void> }>;
+  serve(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; close(): Promise<void> }>;
+  settings: Omit<LoadOptions, 'request'>;
+}
+
+export interface BenchScenario {
+  name: string;
+  run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
+}
+
+const scenarios: BenchScenario[] = [healthScenario];
+
+async function main() {
+  const only = process.argv[2];
+  const redis = await benchRedis();
+  const ctx: BenchContext = {
+    redisUrl: redis.url,
+    totalCommands: redis.totalCommands,
+    settings: {
+      requests: Number(process.env.BENCH_REQUESTS ?? 20_000),
+      concurrency: Number(process.env.BENCH_CONCURRENCY ?? 32),
+      maxSeconds: Number(process.env.BENCH_SECONDS ?? 10),
+    },
+    async buildApp(env = {}) {
+      const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REDIS_URL: redis.url, DATABASE_URL: 'memory://', REDIS_KEY_PREFIX: `bench:${Date.now()}:`, ...env });
+      const logger = createLogger(config.LOG_LEVEL);
+      const client = createRedis({ url: redis.url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
+      await client.connect();
+      const db = await createDb({ url: 'memory://' });
+      await migrate(db);
+      const built = createApp({ config, redis: client, db, clock: systemClock, logger });
+      built.background.forEach((t) => t.start());
+      return {
+        ...built,
+        close: async () => {
+          for (const t of built.background) await t.stop();
+          await closeRedis(client);
+          await db.close();
+        },
+      };
+    },
+    serve: (fetch) =>
+      new Promise((resolve) => {
+        const server = nodeServe({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+          resolve({
+            url: `http://127.0.0.1:${info.port}`,
+            close: () => new Promise<void>((done) => server.close(() => done())),
+          }),
+        );
+      }),
+  };
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    node: process.version,
+    settings: ctx.settings,
+    scenarios: {},
+  };
+  try {
+    for (const s of scenarios.filter((s) => !only || s.name === only)) {
+      process.stdout.write(`bench ${s.name} ... `);
+      const out = await s.run(ctx);
+      (report.scenarios as Record<string, unknown>)[s.name] = out;
+      const ratios = Object.entries(out.ratios).map(([k, v]) => `${k} = ${round(v)}x`);
+      console.log(ratios.join(', '));
+      console.log(JSON.stringify(out.results, null, 2));
+    }
+  } finally {
+    await redis.close();
+  }
+  const dir = join(import.meta.dirname ?? 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  console.log(`written bench/results/latest.json`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the server reads, parsed once at start-up.
+ * Defaults are the embedded set-up: `npm start` needs no variable at all.
+ * `.env.example` lists the same variables with the same defaults.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'expected an integer' })
+    .int({ error: 'expected an integer' })
+    .min(min, { error: `expected an integer >= ${min}` })
+    .max(max, { error: `expected an integer <= ${max}` });
+
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\/[^\s]+$/, { error: 'expected a redis:// or rediss:// URL' })
+  .refine((v) => URL.canParse(v), { error: 'expected a redis:// or rediss:// URL' });
+
+const databaseUrl = z
+  .string()
+  .regex(/^(postgres(ql)?:\/\/[^\s]+|memory:\/\/)$/, {
+    error: 'expected a postgres:// URL or memory://',
+  });
+
+const emailList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((e) => e.trim().toLowerCase())
+      .filter(Boolean),
+  );
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: int(0, 65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** Unset: use 127.0.0.1:6379, or start a local redis-server child when nothing answers there. */
+    REDIS_URL: redisUrl.optional(),
+    /** Every key the app writes starts with this; tests give each file its own. */
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_{}-]{1,64}$/, { error: 'expected 1-64 of A-Z a-z 0-9 : _ - { }' })
+      .default('blog:'),
+    /** A command that takes longer than this fails, so no request waits on a dead Redis. */
+    REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
+    /** Unset: PGlite persisted under DATA_DIR/pg. `memory://`: PGlite in memory. */
+    DATABASE_URL: databaseUrl.optional(),
+    DATA_DIR: z.string().min(1).default('.data'),
+    /** Largest accepted request body; larger ones get 413. */
+    BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(256 * 1024),
+    /** How long shutdown may take before the process exits anyway. */
+    SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    SEED_DEMO: bool.optional(),
+    ADMIN_EMAILS: emailList.default([]),
+  })
+  .transform((c) => ({ ...c, SEED_DEMO: c.SEED_DEMO ?? c.NODE_ENV !== 'production' }));
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment. Empty strings count as unset, so `PORT= npm start` uses the default.
+ * Throws a ConfigError whose message is one line naming the first bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const known = Object.keys(configSchema.in.shape);
+  const input: Record<string, string> = {};
+  for (const name of known) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path[0] ?? 'environment';
+    // URLs may carry passwords: never echo them.
+    const value = typeof name === 'string' && !name.endsWith('_URL') ? input[name] : undefined;
+    const shown = value === undefined ? '' : ` (got "${value}")`;
+    throw new ConfigError(`Invalid environment variable ${String(name)}: ${issue?.message ?? 'invalid'}${shown}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,46 @@
+import type { Context as HonoContext } from 'hono';
+import type { ServiceDeps } from './deps.ts';
+import type { AuthSession } from './features/auth/auth.types.ts';
+import type { Logger } from './logger.ts';
+import type { Services } from './services.ts';
+
+/** Hono's per-request variables, set by middleware in server/middleware/. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    /** Null for anonymous callers; set by the session middleware. */
+    session: AuthSession | null;
+    /** The caller's address as the rate limiter and audit logs see it. */
+    clientIp: string;
+  };
+}
+
+export interface RequestMeta {
+  requestId: string;
+  log: Logger;
+  session: AuthSession | null;
+  clientIp: string;
+  userAgent: string;
+}
+
+/**
+ * The tRPC context, built without a request so tests can call procedures directly
+ * (`createCaller(createContextInner(...))`).
+ */
+export function createContextInner(deps: ServiceDeps, services: Services, meta: RequestMeta) {
+  return { deps, services, ...meta };
+}
+
+export type Context = ReturnType<typeof createContextInner>;
+
+/** Adapter glue: what the Hono middleware resolved for this request becomes the tRPC context. */
+export function contextFromHono(c: HonoContext<AppEnv>, deps: ServiceDeps, services: Services): Context {
+  return createContextInner(deps, services, {
+    requestId: c.get('requestId'),
+    log: c.get('log'),
+    session: c.get('session'),
+    clientIp: c.get('clientIp'),
+    userAgent: c.req.header('user-agent') ?? '',
+  });
+}

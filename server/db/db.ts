@@ -1,0 +1,105 @@
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** What services need from the SQL store; both PGlite and PostgreSQL provide it with the same SQL. */
+export interface Queryable {
+  query<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves when a trivial query succeeds within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  /** `postgres://…` for PostgreSQL, `memory://` for in-memory PGlite, else a PGlite data directory. */
+  url: string;
+}
+
+export async function createDb(opts: DbOptions): Promise<Db> {
+  if (/^postgres(ql)?:\/\//.test(opts.url)) return createPostgresDb(opts.url);
+  return createPgliteDb(opts.url === 'memory://' ? undefined : opts.url);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
+  const lite = dataDir ? new PGlite(dataDir) : new PGlite();
+  await lite.waitReady;
+  const query = async <T extends object>(sql: string, params?: unknown[]) =>
+    (await lite.query<T>(sql, params as unknown[] | undefined)).rows;
+  return {
+    kind: 'pglite',
+    query,
+    exec: async (sql) => {
+      await lite.exec(sql);
+    },
+    transaction: (fn) =>
+      lite.transaction((tx) =>
+        fn({
+          query: async <T extends object>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
+          exec: async (sql) => {
+            await tx.exec(sql);
+          },
+        }),
+      ),
+    ping: async (timeoutMs = 1000) => {
+      await withTimeout(lite.query('select 1'), timeoutMs, 'database ping');
+    },
+    close: async () => {
+      if (!lite.closed) await lite.close();
+    },
+  };
+}
+
+async function createPostgresDb(url: string): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // An idle client's error (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  await pool.query('select 1');
+  const query = async <T extends object>(sql: string, params?: unknown[]) =>
+    (await pool.query(sql, params as unknown[] | undefined)).rows as T[];
+  return {
+    kind: 'postgres',
+    query,
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const result = await fn({
+          query: async <T extends object>(sql: string, params?: unknown[]) =>
+            (await client.query(sql, params as unknown[] | undefined)).rows as T[],
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+        });
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    ping: async (timeoutMs = 1000) => {
+      await withTimeout(pool.query('select 1'), timeoutMs, 'database ping');
+    },
+    close: () => pool.end(),
+  };
+}

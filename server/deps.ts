@@ -1,0 +1,21 @@
+import type { Redis } from 'ioredis';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db/db.ts';
+import type { Logger } from './logger.ts';
+import type { Keys } from './redis/keys.ts';
+
+/** Everything createApp is built from. Tests pass a real Redis and a throwaway database. */
+export interface AppDeps {
+  config: Config;
+  redis: Redis;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** What services receive: the injected deps plus what is derived from them once. */
+export interface ServiceDeps extends AppDeps {
+  keys: Keys;
+  startedAt: number;
+}

@@ -1,0 +1,31 @@
+/// <reference types="bun" />
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createRuntime, StartupError } from './runtime.ts';
+import { onShutdownSignal } from './shutdown.ts';
+
+/** Bun entry: `npm run start:bun`. Same runtime, served by Bun.serve. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.LOG_LEVEL);
+  let server: ReturnType<typeof Bun.serve> | undefined;
+  const runtime = await createRuntime(config, logger, {
+    clientAddress: (c) => server?.requestIP(c.req.raw)?.address,
+  });
+
+  server = Bun.serve({ fetch: runtime.app.fetch, port: config.PORT, hostname: config.HOST, idleTimeout: 60 });
+  logger.info('listening', { url: `http://${config.HOST}:${server.port}`, runtime: `bun ${Bun.version}` });
+  runtime.startBackground();
+
+  onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    // stop() without force waits for in-flight requests and refuses new ones.
+    await server?.stop();
+    await runtime.close();
+  });
+}
+
+main().catch((err: unknown) => {
+  const oneLine = err instanceof ConfigError || err instanceof StartupError;
+  process.stderr.write(oneLine ? `${(err as Error).message}\n` : `start-up failed: ${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createRuntime, StartupError } from './runtime.ts';
+import { onShutdownSignal } from './shutdown.ts';
+
+/** Node entry: `npm start`. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.LOG_LEVEL);
+  const runtime = await createRuntime(config, logger, { clientAddress: (c) => getConnInfo(c).remote.address });
+
+  const server = serve({ fetch: runtime.app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    logger.info('listening', { url: `http://${config.HOST}:${info.port}`, runtime: `node ${process.version}` });
+    runtime.startBackground();
+  });
+
+  onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    // Stop accepting; idle keep-alive sockets close now, busy ones after their response.
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+    });
+    await runtime.close();
+  });
+}
+
+main().catch((err: unknown) => {
+  const oneLine = err instanceof ConfigError || err instanceof StartupError;
+  process.stderr.write(oneLine ? `${(err as Error).message}\n` : `start-up failed: ${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClientContext, Redis, Result } from 'ioredis';
+
+export interface LuaScript {
+  /** camelCase of the file name without the key count: `release-lock-1.lua` -> `releaseLock`. */
+  name: string;
+  file: string;
+  source: string;
+  sha1: string;
+  /** From the `-N` suffix; undefined means the caller passes the key count first. */
+  numberOfKeys: number | undefined;
+}
+
+const scriptsDir = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
+
+function camelCase(s: string): string {
+  return s.replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
+}
+
+/** Reads every `.lua` file in server/redis/scripts once. */
+export function loadScripts(dir = scriptsDir): LuaScript[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.lua'))
+    .sort()
+    .map((file) => {
+      const source = readFileSync(join(dir, file), 'utf8');
+      const match = /^(.*?)(?:-(\d+))?\.lua$/.exec(file);
+      const base = match?.[1] ?? file;
+      return {
+        name: camelCase(base),
+        file,
+        source,
+        sha1: createHash('sha1').update(source).digest('hex'),
+        numberOfKeys: match?.[2] === undefined ? undefined : Number(match[2]),
+      };
+    });
+}
+
+/**
+ * Registers every script as a custom command. ioredis sends EVALSHA and falls back to
+ * EVAL on NOSCRIPT (after a restart or a failover), so the source travels at most once per server.
+ */
+export function defineScripts(redis: Redis, scripts: LuaScript[]): void {
+  for (const s of scripts) {
+    redis.defineCommand(s.name, { lua: s.source, ...(s.numberOfKeys !== undefined && { numberOfKeys: s.numberOfKeys }) });
+  }
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    /** server/redis/scripts/release-lock-1.lua */
+    releaseLock(key: string, token: string): Result<0 | 1, Context>;
+  }
+}

@@ -1,0 +1,10 @@
+import { healthProcedure } from './features/health/health.router.ts';
+import { createCallerFactory, router } from './trpc.ts';
+
+/** The root router only puts the feature routers together. */
+export const appRouter = router({
+  health: healthProcedure,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

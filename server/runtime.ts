@@ -1,0 +1,75 @@
+import { join, resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import { createApp, type AppOptions, type BuiltApp } from './app.ts';
+import { systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { createDb, type Db } from './db/db.ts';
+import { migrate } from './db/migrate.ts';
+import type { Logger } from './logger.ts';
+import { closeRedis, createRedis } from './redis/client.ts';
+import { findRedisServer, redisAnswers, startLocalRedis, type LocalRedis } from './redis/local-server.ts';
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** Where Redis is: REDIS_URL, else 127.0.0.1:6379 when it answers, else a redis-server child we start. */
+async function resolveRedis(config: Config, logger: Logger): Promise<{ url: string; local: LocalRedis | null }> {
+  if (config.REDIS_URL) return { url: config.REDIS_URL, local: null };
+  if (await redisAnswers('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', local: null };
+  if (!findRedisServer()) {
+    throw new StartupError(
+      'redis-server not found and REDIS_URL is unset: run `npm run setup:redis` (installs Redis), or set REDIS_URL, or use `docker compose up`',
+    );
+  }
+  const dir = resolve(config.DATA_DIR, 'redis');
+  const local = await startLocalRedis({ dir, port: 6379, appendOnly: true });
+  logger.info('started local redis-server', { url: local.url, dir, pid: local.pid });
+  return { url: local.url, local };
+}
+
+export interface Runtime extends BuiltApp {
+  /** Starts background work; call after the server listens. */
+  startBackground(): void;
+  /** Stops background work, then closes Redis, the database and any local redis-server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Composes the production app from config: Redis, the SQL store (migrated), services and
+ * background work. Both runtime entries (Node and Bun) use this; only serving differs.
+ */
+export async function createRuntime(config: Config, logger: Logger, options: AppOptions = {}): Promise<Runtime> {
+  const { url, local } = await resolveRedis(config, logger);
+  let redis: Redis | undefined;
+  let db: Db | undefined;
+  try {
+    redis = createRedis({ url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
+    // A Redis that is down at start-up is not fatal: the app serves reads from SQL and reconnects.
+    await redis.connect().catch((err: Error) => logger.warn('redis not reachable at start-up', { err: err.message }));
+    db = await createDb({ url: config.DATABASE_URL ?? join(resolve(config.DATA_DIR), 'pg') });
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info('applied migrations', { versions: applied });
+  } catch (err) {
+    if (redis) await closeRedis(redis);
+    await db?.close();
+    await local?.stop();
+    throw err;
+  }
+
+  const built = createApp({ config, redis, db, clock: systemClock, logger }, options);
+  const openRedis = redis;
+  const openDb = db;
+  return {
+    ...built,
+    startBackground: () => built.background.forEach((task) => task.start()),
+    close: async () => {
+      for (const task of built.background) {
+        await task.stop().catch((err: unknown) => logger.error('background task failed to stop', { task: task.name, err }));
+      }
+      await closeRedis(openRedis);
+      await openDb.close();
+      await local?.stop();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { initTRPC } from '@trpc/server';
+import type { Context } from './context.ts';
+import { AppError, toAppError } from './errors.ts';
+
+/**
+ * The tRPC building blocks, created once. Every error leaves through the formatter, which adds
+ * our error code, field details and retryAfter to `error.data`, the same fields REST answers with.
+ */
+const t = initTRPC.context<Context>().create({
+  // Stacks go to the server log, never to clients.
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const app = toAppError(error);
+    return {
+      ...shape,
+      message: app.message,
+      data: {
+        ...shape.data,
+        httpStatus: app.status,
+        appCode: app.appCode,
+        details: app.details,
+        retryAfter: app.retryAfter,
+      },
+    };
+  },
+  sse: {
+    // Comments every 15 s keep idle proxies from closing the stream.
+    ping: { enabled: true, intervalMs: 15_000 },
+    client: { reconnectAfterInactivityMs: 30_000 },
+  },
+});
+
+export const router = t.router;
+export const middleware = t.middleware;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure;
+
+/** Procedures that need a logged-in caller; `ctx.session` is non-null inside. */
+export const authedProcedure = publicProcedure.use(function isAuthed(opts) {
+  const { session } = opts.ctx;
+  if (!session) throw new AppError('UNAUTHORIZED', 'Authentication required');
+  return opts.next({ ctx: { session } });
+});
+
+/** Procedures for callers with the `admin` role (ADMIN_EMAILS). */
+export const adminProcedure = authedProcedure.use(function isAdmin(opts) {
+  if (!opts.ctx.session.roles.includes('admin')) throw new AppError('FORBIDDEN', 'Admin role required');
+  return opts.next();
+});

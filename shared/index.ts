@@ -1,0 +1,3 @@
+/** The contract shared by server and client: zod schemas, their types, the error codes. */
+export * from './errors.ts';
+export * from './health.ts';

@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createClient } from '../../client/index.ts';
+import { freePort } from '../../server/redis/local-server.ts';
+import { testPrefix } from '../helpers/app.ts';
+import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
+
+const entries = {
+  node: ['node_modules/.bin/tsx', 'server/main.node.ts'],
+  bun: ['node_modules/.bin/bun', 'server/main.bun.ts'],
+} as const;
+
+let running: ServerProcess | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+describe.each(Object.entries(entries))('%s entry', (runtime, command) => {
+  it('serves health and the typed client, then shuts down cleanly on SIGTERM', async () => {
+    expect(existsSync(command[0]), `${command[0]} is installed by npm ci`).toBe(true);
+    const port = await freePort();
+    running = await startServerProcess([...command], {
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: testPrefix(),
+      DATABASE_URL: 'memory://',
+    }, port);
+
+    const api = createClient({ url: running.url });
+    const health = await api.health.query();
+    expect(health).toMatchObject({ status: 'ok', redis: { status: 'up' }, db: { status: 'up' } });
+
+    const res = await fetch(`${running.url}/nope`);
+    expect(res.status).toBe(404);
+
+    expect(await running.stop()).toBe(0);
+    expect(running.output()).not.toMatch(/error/i);
+    running = undefined;
+  }, 60_000);
+});
