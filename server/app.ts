@@ -9,6 +9,8 @@ import { bodyLimit } from './middleware/body-limit.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
 import { requestMetrics } from './middleware/request-metrics.ts';
+import { openApiRoutes } from './openapi/openapi.routes.ts';
+import { routeDocs } from './openapi/routes.ts';
 import { createKeys } from './redis/keys.ts';
 import { appRouter } from './router.ts';
 import { createServices, type Services } from './services.ts';
@@ -61,6 +63,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   // below ever runs for them (a probe or a scrape is never rate limited).
   app.route('/', healthRoutes(services));
   app.route('/', metricsRoutes(deps.metrics, deps.config.METRICS_TOKEN));
+  app.route('/', openApiRoutes(routeDocs));
 
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc' }));
 
