@@ -6,9 +6,11 @@ import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { observeRedis } from './metrics/redis.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
+import { corsAllowList } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
 import { requestMetrics } from './middleware/request-metrics.ts';
+import { secureHeaders } from './middleware/secure-headers.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { routeDocs } from './openapi/routes.ts';
 import { createKeys } from './redis/keys.ts';
@@ -56,6 +58,9 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   app.notFound(notFound);
   app.use(requestContext({ logger: deps.logger, clientAddress: options.clientAddress }));
   app.use(requestMetrics(deps.metrics));
+  app.use(secureHeaders());
+  // No allow-list: no CORS headers at all, the API is same-origin only.
+  if (deps.config.CORS_ORIGINS.length > 0) app.use(corsAllowList(deps.config.CORS_ORIGINS));
   app.use(bodyLimit(deps.config.BODY_LIMIT_BYTES));
 
   // Operational routes come before the session and rate-limit middleware: Hono runs handlers and
