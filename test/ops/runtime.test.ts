@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../server/redis/local-server.ts';
 import { testPrefix } from '../helpers/app.ts';
@@ -38,5 +41,23 @@ describe.each(Object.entries(entries))('%s entry', (_runtime, command) => {
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-security-policy')).toMatch(/script-src 'nonce-/);
     expect(await docs.text()).toContain('/health');
+  }, 60_000);
+});
+
+describe('a fresh checkout with REDIS_URL set', () => {
+  it('starts with a DATA_DIR that does not exist yet: the PGlite directory is created', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'blog-fresh-'));
+    try {
+      running = await startServerProcess([...entries.node], {
+        REDIS_URL: inject('redisUrl'),
+        REDIS_KEY_PREFIX: testPrefix(),
+        DATA_DIR: join(root, 'not', 'yet', 'there'),
+      }, await freePort());
+      expect(await (await fetch(`${running.url}/health`)).json()).toMatchObject({ status: 'ok', db: { status: 'up' } });
+      expect(await running.stop()).toBe(0);
+      running = undefined;
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   }, 60_000);
 });
