@@ -28,7 +28,7 @@ const secretInText: [RegExp, string][] = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]+@/gi, '$1:[redacted]@'],
 ];
 
-export function scrub(text: string): string {
+function scrub(text: string): string {
   return secretInText.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
 }
 

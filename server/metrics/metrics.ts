@@ -25,6 +25,7 @@ export type BacklogMeasure = () => number | Promise<number>;
  * names), never from request data, so the number of series stays bounded.
  */
 export interface Metrics {
+  /** For a feature's own metric that no helper below covers: pass `registers: [metrics.registry]`. */
   readonly registry: Registry;
   /** The Prometheus text exposition: this app's metrics, then the process-wide ones. */
   scrape(): Promise<string>;

@@ -2,7 +2,7 @@ import type { Command, Redis } from 'ioredis';
 import type { Metrics, RedisFailureKind } from './metrics.ts';
 
 /** Sorts a command failure into the few kinds an operator acts on differently. */
-export function failureKind(err: Error): RedisFailureKind {
+function failureKind(err: Error): RedisFailureKind {
   if (err.name === 'ReplyError') return 'reply';
   if (err.message === 'Command timed out') return 'timeout';
   if (/Stream isn't writeable|Connection is closed/.test(err.message)) return 'unavailable';

@@ -4,7 +4,7 @@ import type { AppEnv } from '../context.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
 /** The label for requests no route matched (404s, preflights): one series, whatever the path. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 /**
  * The route pattern that serves this request (`/posts/:id`), never the raw path (`/posts/7`),
@@ -12,7 +12,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
  * (Hono runs handlers in registration order and the first one answers); middleware take
  * `(c, next)`, handlers `(c)`: the same test Hono's own `inspectRoutes` uses.
  */
-export function routeLabel(c: Context): string {
+function routeLabel(c: Context): string {
   return matchedRoutes(c).find((r) => r.handler.length < 2)?.path ?? UNMATCHED_ROUTE;
 }
 

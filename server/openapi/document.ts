@@ -12,7 +12,7 @@ export interface Parameter {
   schema: JsonSchema;
 }
 
-export interface Response {
+export interface ResponseObject {
   description: string;
   content?: { 'application/json': { schema: JsonSchema } };
 }
@@ -24,7 +24,7 @@ export interface Operation {
   security?: Record<string, string[]>[];
   parameters?: Parameter[];
   requestBody?: { required: true; content: { 'application/json': { schema: JsonSchema } } };
-  responses: Record<string, Response>;
+  responses: Record<string, ResponseObject>;
 }
 
 export type Method = RouteDoc['method'];
@@ -112,7 +112,7 @@ function operation(route: RouteDoc, schemas: Record<string, JsonSchema>): Operat
     throw new Error(`OpenAPI: ${where} has path parameters [${pathNames}] but request.params describes [${described}]`);
   }
 
-  const responses: Record<string, Response> = {};
+  const responses: Record<string, ResponseObject> = {};
   for (const [status, { description, schema }] of Object.entries(route.responses)) {
     responses[status] = schema === null ? { description } : { description, content: json(convert(schema, 'output', schemas)) };
   }
