@@ -2,9 +2,17 @@ import { Hono } from 'hono';
 import type { AppEnv } from './context.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { metricsRoutes } from './metrics/metrics.routes.ts';
+import { observeRedis } from './metrics/redis.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
+import { corsAllowList } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
+import { requestMetrics } from './middleware/request-metrics.ts';
+import { secureHeaders } from './middleware/secure-headers.ts';
+import { openApiRoutes } from './openapi/openapi.routes.ts';
+import { routeDocs } from './openapi/routes.ts';
 import { createKeys } from './redis/keys.ts';
 import { appRouter } from './router.ts';
 import { createServices, type Services } from './services.ts';
@@ -39,7 +47,9 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
     ...appDeps,
     keys: createKeys(appDeps.config.REDIS_KEY_PREFIX),
     startedAt: appDeps.clock.now(),
+    metrics: createMetrics(),
   };
+  observeRedis(deps.redis, deps.metrics);
   const services = createServices(deps);
   const background: BackgroundTask[] = [];
 
@@ -47,9 +57,19 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   app.onError(onError);
   app.notFound(notFound);
   app.use(requestContext({ logger: deps.logger, clientAddress: options.clientAddress }));
+  app.use(requestMetrics(deps.metrics));
+  app.use(secureHeaders());
+  // No allow-list: no CORS headers at all, the API is same-origin only.
+  if (deps.config.CORS_ORIGINS.length > 0) app.use(corsAllowList(deps.config.CORS_ORIGINS));
   app.use(bodyLimit(deps.config.BODY_LIMIT_BYTES));
 
+  // Operational routes come before the session and rate-limit middleware: Hono runs handlers and
+  // middleware in registration order, and these answer without calling next(), so nothing mounted
+  // below ever runs for them (a probe or a scrape is never rate limited).
   app.route('/', healthRoutes(services));
+  app.route('/', metricsRoutes(deps.metrics, deps.config.METRICS_TOKEN));
+  app.route('/', openApiRoutes(routeDocs));
+
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc' }));
 
   return { app, services, deps, background };

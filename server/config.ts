@@ -27,6 +27,21 @@ const databaseUrl = z
     error: 'expected a postgres:// URL or memory://',
   });
 
+/**
+ * Comma list of browser origins (`https://app.example.com`), lower-cased. An origin is scheme,
+ * host and optional port: no path, no trailing slash, no `*` (credentials are allowed, and a
+ * wildcard with credentials would let any site act as a logged-in user).
+ */
+const originList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((o) => o.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, { error: 'expected origins like https://app.example.com' })));
+
 const emailList = z
   .string()
   .transform((v) =>
@@ -60,6 +75,10 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
     SEED_DEMO: bool.optional(),
     ADMIN_EMAILS: emailList.default([]),
+    /** Set: GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. Unset: /metrics is open. */
+    METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+    /** Browser origins allowed to call the API cross-origin, with credentials. Empty: same-origin only. */
+    CORS_ORIGINS: originList.default([]),
   })
   .transform((c) => ({ ...c, SEED_DEMO: c.SEED_DEMO ?? c.NODE_ENV !== 'production' }));
 
@@ -85,8 +104,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = issue?.path[0] ?? 'environment';
-    // URLs may carry passwords: never echo them.
-    const value = typeof name === 'string' && !name.endsWith('_URL') ? input[name] : undefined;
+    // URLs may carry passwords, and tokens are secrets: never echo them.
+    const value = typeof name === 'string' && !/(_URL|_TOKEN)$/.test(name) ? input[name] : undefined;
     const shown = value === undefined ? '' : ` (got "${value}")`;
     throw new ConfigError(`Invalid environment variable ${String(name)}: ${issue?.message ?? 'invalid'}${shown}`);
   }

@@ -3,6 +3,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { Keys } from './redis/keys.ts';
 
 /** Everything createApp is built from. Tests pass a real Redis and a throwaway database. */
@@ -18,4 +19,6 @@ export interface AppDeps {
 export interface ServiceDeps extends AppDeps {
   keys: Keys;
   startedAt: number;
+  /** This app's Prometheus metrics: features record cache, session, rate-limit and backlog figures here. */
+  metrics: Metrics;
 }

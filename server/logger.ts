@@ -12,17 +12,57 @@ export interface Logger {
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-/** Field names whose values never reach a log line, whatever the caller passes. */
-const secretKeys = /^(password|newPassword|currentPassword|token|sessionId|authorization|cookie|set-cookie)$/i;
+/**
+ * Field names whose values never reach a log line, at any depth, whatever the caller passes:
+ * `password`, `newPassword`, `token`, `sessionToken`, `authorization`, `cookie`, `set-cookie`, `sid`...
+ */
+const secretKey = /passw(or)?d|passphrase|secret|token|authorization|cookie|credential|^sid$|session_?id|api[-_]?key/i;
+
+/**
+ * Secrets that can hide inside a string (an error message, a URL, a header someone logged):
+ * `Bearer <token>`, a `sid=<token>` cookie, the password in `redis://user:password@host`.
+ */
+const secretInText: [RegExp, string][] = [
+  [/\b(Bearer)\s+[^\s"',;]+/gi, '$1 [redacted]'],
+  [/\b(sid)=[^\s"',;]+/gi, '$1=[redacted]'],
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]+@/gi, '$1:[redacted]@'],
+];
+
+function scrub(text: string): string {
+  return secretInText.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
+}
+
+const MAX_DEPTH = 6;
+
+/** A copy of `value` that is safe to log: secret fields redacted, strings scrubbed, errors flattened, cycles cut. */
+function sanitize(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return scrub(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[circular]';
+  if (depth >= MAX_DEPTH) return '[truncated]';
+  if (value instanceof Error) {
+    // Only these: other properties of an error (ioredis attaches the command and its arguments) may hold secrets.
+    return { name: value.name, message: scrub(value.message), stack: value.stack && scrub(value.stack) };
+  }
+  seen.add(value);
+  let out: unknown;
+  if (Array.isArray(value)) {
+    out = value.map((v) => sanitize(v, depth + 1, seen));
+  } else {
+    const fields: LogFields = {};
+    for (const [key, v] of Object.entries(value)) {
+      fields[key] = secretKey.test(key) ? '[redacted]' : sanitize(v, depth + 1, seen);
+    }
+    out = fields;
+  }
+  // Only the current path counts as a cycle: the same object twice side by side is logged twice.
+  seen.delete(value);
+  return out;
+}
 
 function redact(fields: LogFields): LogFields {
-  const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields)) {
-    if (secretKeys.test(key)) out[key] = '[redacted]';
-    else if (value instanceof Error) out[key] = { name: value.name, message: value.message, stack: value.stack };
-    else out[key] = value;
-  }
-  return out;
+  return sanitize(fields, 0, new WeakSet()) as LogFields;
 }
 
 /**
@@ -37,7 +77,7 @@ export function createLogger(
   const threshold = rank[level];
   const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields) => {
     if (rank[lvl] < threshold) return;
-    const line = { level: lvl, time: new Date().toISOString(), msg, ...bindings, ...(fields && redact(fields)) };
+    const line = { level: lvl, time: new Date().toISOString(), msg: scrub(msg), ...bindings, ...(fields && redact(fields)) };
     sink(JSON.stringify(line));
   };
   return {

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -36,6 +37,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
+  // PGlite creates its own directory but not the parents: `REDIS_URL=... npm start` on a fresh
+  // checkout has no `.data/` yet (only the local redis-server start-up would have made it).
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
   const lite = dataDir ? new PGlite(dataDir) : new PGlite();
   await lite.waitReady;
   const query = async <T extends object>(sql: string, params?: unknown[]) =>

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createClient } from '../../client/index.ts';
 import { freePort } from '../../server/redis/local-server.ts';
 import { testPrefix } from '../helpers/app.ts';
+import { sample } from '../helpers/metrics.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
 
 const entries = {
@@ -10,6 +11,7 @@ const entries = {
   bun: ['node_modules/.bin/bun', 'server/main.bun.ts'],
 } as const;
 
+const metricsToken = 'entries-test-metrics-token';
 let running: ServerProcess | undefined;
 afterEach(async () => {
   await running?.stop();
@@ -24,11 +26,23 @@ describe.each(Object.entries(entries))('%s entry', (runtime, command) => {
       REDIS_URL: inject('redisUrl'),
       REDIS_KEY_PREFIX: testPrefix(),
       DATABASE_URL: 'memory://',
+      METRICS_TOKEN: metricsToken,
     }, port);
 
     const api = createClient({ url: running.url });
     const health = await api.health.query();
     expect(health).toMatchObject({ status: 'ok', redis: { status: 'up' }, db: { status: 'up' } });
+
+    // The operations routes: prom-client's process metrics and the docs page work on this runtime.
+    expect((await fetch(`${running.url}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${running.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'http_request_duration_seconds_count', { route: '/trpc/*' })).toBeGreaterThanOrEqual(1);
+    const docs = await fetch(`${running.url}/docs`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-security-policy')).toMatch(/script-src 'nonce-/);
 
     const res = await fetch(`${running.url}/nope`);
     expect(res.status).toBe(404);

@@ -1,0 +1,47 @@
+import type { Command, Redis } from 'ioredis';
+import type { Metrics, RedisFailureKind } from './metrics.ts';
+
+/** Sorts a command failure into the few kinds an operator acts on differently. */
+function failureKind(err: Error): RedisFailureKind {
+  if (err.name === 'ReplyError') return 'reply';
+  if (err.message === 'Command timed out') return 'timeout';
+  if (/Stream isn't writeable|Connection is closed/.test(err.message)) return 'unavailable';
+  return 'other';
+}
+
+/**
+ * Counts a connection's failures into `metrics`: connection errors and reconnect attempts from
+ * ioredis' events, and failed commands by wrapping the connection's `sendCommand`.
+ *
+ * ioredis has no per-command failure event (its diagnostics channel sees only commands it
+ * wrote, not those refused while disconnected, which is the failure that matters here), so each
+ * command's `reject` is wrapped the first time the command passes through `sendCommand` (a command
+ * can pass more than once, e.g. on a resend). Wrapping `reject` rather than chaining on the
+ * command's promise leaves the caller's promise untouched: a rejection nobody handles still
+ * surfaces as an unhandled rejection instead of being swallowed by the metrics.
+ *
+ * `NOSCRIPT` is not counted: ioredis answers it itself by resending the script with EVAL.
+ */
+export function observeRedis(redis: Redis, metrics: Metrics): void {
+  const connection = redis.options.connectionName ?? 'redis';
+  redis.on('error', () => metrics.redisConnectionError(connection));
+  redis.on('reconnecting', () => metrics.redisReconnect(connection));
+
+  const wrapped = new WeakSet<Command>();
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (command: Command, ...rest: unknown[]) => {
+    if (!wrapped.has(command)) {
+      wrapped.add(command);
+      const reject = command.reject;
+      let counted = false;
+      command.reject = (err: Error) => {
+        if (!counted && !err.message.includes('NOSCRIPT')) {
+          counted = true;
+          metrics.redisCommandFailed(connection, command.name, failureKind(err));
+        }
+        reject(err);
+      };
+    }
+    return (send as (command: Command, ...rest: unknown[]) => unknown)(command, ...rest);
+  };
+}

@@ -1,0 +1,9 @@
+import { healthDocs } from '../features/health/health.openapi.ts';
+import type { RouteDoc } from './route-doc.ts';
+
+/**
+ * Every documented REST route, feature by feature. A feature that adds REST routes adds its
+ * `<feature>.openapi.ts` list here; test/ops/openapi.test.ts fails while a route the app serves
+ * is missing from this list (or a listed one is not served).
+ */
+export const routeDocs: readonly RouteDoc[] = [...healthDocs];
