@@ -36,6 +36,21 @@ const emailList = z
       .filter(Boolean),
   );
 
+/** Comma list of web origins (`https://app.example.com`), compared exactly with a request's Origin. */
+const originList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
+  .refine((list) => list.every((o) => URL.canParse(o) && new URL(o).origin === o), {
+    error: 'expected a comma list of origins like https://app.example.com (scheme, host, optional port; no path)',
+  });
+
+const DAY = 86_400;
+
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -60,6 +75,34 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
     SEED_DEMO: bool.optional(),
     ADMIN_EMAILS: emailList.default([]),
+    /** Idle timeout of a session: each authenticated request pushes its expiry this far ahead. */
+    SESSION_TTL_SECONDS: int(1, 365 * DAY).default(DAY),
+    /** Absolute lifetime of a session from login; nothing extends it. */
+    SESSION_MAX_AGE_SECONDS: int(1, 365 * DAY).default(30 * DAY),
+    /** A session's record is rewritten (last seen, idle expiry) at most once per this many seconds. */
+    SESSION_TOUCH_INTERVAL_SECONDS: int(0, DAY).default(60),
+    /** Sessions one user may hold; logging in beyond it ends the one closest to expiry. */
+    SESSION_MAX_PER_USER: int(1, 10_000).default(100),
+    /** Failed logins for one email within the window before further attempts get 429. */
+    LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+    /** Failed logins from one client address within the window before further attempts get 429. */
+    LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(50),
+    /** Length of the failed-login window, from the first failure. */
+    LOGIN_FAILURE_WINDOW_SECONDS: int(1, DAY).default(900),
+    /** Once half an email's or an address' failure budget is used, each attempt waits this long first. */
+    LOGIN_SLOWDOWN_MS: int(0, 10_000).default(500),
+    /** Origins besides the API's own host that may send cookie-authenticated unsafe requests. */
+    CSRF_ALLOWED_ORIGINS: originList.default([]),
+  })
+  .superRefine((c, ctx) => {
+    // A touch interval as long as the idle timeout would let active sessions expire between writes.
+    if (c.SESSION_TOUCH_INTERVAL_SECONDS >= c.SESSION_TTL_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_TOUCH_INTERVAL_SECONDS'],
+        message: `expected fewer seconds than SESSION_TTL_SECONDS (${c.SESSION_TTL_SECONDS})`,
+      });
+    }
   })
   .transform((c) => ({ ...c, SEED_DEMO: c.SEED_DEMO ?? c.NODE_ENV !== 'production' }));
 
