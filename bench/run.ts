@@ -49,6 +49,7 @@ async function main() {
       const db = await createDb({ url: 'memory://' });
       await migrate(db);
       const built = createApp({ config, redis: client, db, clock: systemClock, logger });
+      for (const task of built.startup) await task.run();
       built.background.forEach((t) => t.start());
       return {
         ...built,

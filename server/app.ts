@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import type { AppEnv } from './context.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
+import { authRoutes } from './features/auth/auth.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
+import { session } from './middleware/session.ts';
 import { createKeys } from './redis/keys.ts';
 import { appRouter } from './router.ts';
 import { createServices, type Services } from './services.ts';
@@ -23,16 +25,23 @@ export interface BackgroundTask {
   stop(): Promise<void>;
 }
 
+/** One-off work before serving (seeding, syncing Redis with config); the entry awaits it after migrations. */
+export interface StartupTask {
+  name: string;
+  run(): Promise<void>;
+}
+
 export interface BuiltApp {
   app: Hono<AppEnv>;
   services: Services;
   deps: ServiceDeps;
   background: BackgroundTask[];
+  startup: StartupTask[];
 }
 
 /**
  * Builds the whole HTTP app from its dependencies. It opens no connection and starts no timer:
- * the caller owns `deps` and the lifecycle of `background`.
+ * the caller owns `deps`, runs `startup` before serving and owns the lifecycle of `background`.
  */
 export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp {
   const deps: ServiceDeps = {
@@ -42,15 +51,24 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   };
   const services = createServices(deps);
   const background: BackgroundTask[] = [];
+  const startup: StartupTask[] = [{ name: 'auth', run: () => services.auth.startup() }];
 
   const app = new Hono<AppEnv>();
   app.onError(onError);
   app.notFound(notFound);
   app.use(requestContext({ logger: deps.logger, clientAddress: options.clientAddress }));
   app.use(bodyLimit(deps.config.BODY_LIMIT_BYTES));
+  app.use(
+    session({
+      store: services.auth.sessions,
+      secureCookie: deps.config.NODE_ENV !== 'development',
+      allowedOrigins: deps.config.CSRF_ALLOWED_ORIGINS,
+    }),
+  );
 
   app.route('/', healthRoutes(services));
+  app.route('/', authRoutes(services, deps.config));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc' }));
 
-  return { app, services, deps, background };
+  return { app, services, deps, background, startup };
 }

@@ -1,3 +1,5 @@
+import type { ParsedToken } from './session-token.ts';
+
 /** The authenticated caller, as middleware resolves it from a Bearer token or the `sid` cookie. */
 export interface AuthSession {
   /** Public session id (never the token, nor derivable to it). */
@@ -14,19 +16,12 @@ export interface AuthSession {
   absoluteExpiresAt: number;
 }
 
-/**
- * Why a request that presented a token has no session. `malformed`: not a token this server
- * issues (wrong shape); `unknown`: well-formed but no live session (expired, revoked, made up).
- */
-export type TokenProblem = 'malformed' | 'unknown';
-
-/** Where a token came from; named in 401 details so a caller knows which credential failed. */
+/** Where a request's token came from; named in 401 details so a caller knows which credential failed. */
 export type TokenSource = 'authorization' | 'sid' | 'connectionParams';
 
-/** What resolving a request's credentials found. */
-export type Authentication =
-  | { session: AuthSession; problem: null; source: TokenSource }
-  | { session: null; problem: TokenProblem; source: TokenSource }
-  | { session: null; problem: null; source: null };
-
-export const anonymous: Authentication = { session: null, problem: null, source: null };
+/** What a request presented to authenticate, whether or not it named a live session. */
+export interface Credential {
+  source: TokenSource;
+  /** The parsed token; null when it is not shaped like a token this server issues. */
+  token: ParsedToken | null;
+}
