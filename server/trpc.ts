@@ -1,7 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import type { Context } from './context.ts';
 import { AppError, toAppError } from './errors.ts';
-import { authenticationRequired } from './features/auth/auth.errors.ts';
+import { noSessionError } from './features/auth/auth.errors.ts';
 import { ADMIN_ROLE } from './features/auth/roles.ts';
 
 /**
@@ -37,10 +37,10 @@ export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure;
 
-/** Procedures that need a logged-in caller; `ctx.session` is non-null inside. The 401 says why there is none. */
+/** Procedures that need a logged-in caller; `ctx.session` is non-null inside. The error says why there is none (401, 403 or 503). */
 export const authedProcedure = publicProcedure.use(function isAuthed(opts) {
   const { session } = opts.ctx;
-  if (!session) throw authenticationRequired(opts.ctx.credential);
+  if (!session) throw noSessionError(opts.ctx.credential);
   return opts.next({ ctx: { session } });
 });
 

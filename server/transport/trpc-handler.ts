@@ -25,7 +25,7 @@ export function trpcHandler({ router, deps, services, endpoint }: TrpcHandlerOpt
         const ctx = contextFromHono(c, deps, services);
         // Subscriptions over SSE cannot send headers: their token comes as connectionParams { token }.
         const token = info.connectionParams?.token;
-        if (!ctx.credential && token) Object.assign(ctx, await authenticate(services.auth.sessions, token, 'connectionParams'));
+        if (!ctx.credential && token) Object.assign(ctx, await authenticate(services.auth.sessions, token, 'connectionParams', ctx.log));
         return ctx;
       },
       onError: ({ error, path }) => {

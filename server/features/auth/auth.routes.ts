@@ -9,7 +9,7 @@ import type { Config } from '../../config.ts';
 import type { AppEnv } from '../../context.ts';
 import type { Services } from '../../services.ts';
 import { parseInput, readJson } from '../../transport/rest.ts';
-import { authenticationRequired } from './auth.errors.ts';
+import { noSessionError } from './auth.errors.ts';
 import type { AuthSession } from './auth.types.ts';
 import type { ClientMeta } from './auth.service.ts';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.ts';
@@ -17,7 +17,7 @@ import { clearSessionCookie, setSessionCookie } from './session-cookie.ts';
 /** The session the middleware resolved, or the 401 that says why there is none. */
 export function requireSession(c: Context<AppEnv>): AuthSession {
   const session = c.get('session');
-  if (!session) throw authenticationRequired(c.get('credential'));
+  if (!session) throw noSessionError(c.get('credential'));
   return session;
 }
 

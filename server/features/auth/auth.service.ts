@@ -11,7 +11,7 @@ import type {
 } from '../../../shared/auth.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
-import { authenticationRequired, invalidCredentials } from './auth.errors.ts';
+import { noSessionError, invalidCredentials } from './auth.errors.ts';
 import type { AuthSession, Credential } from './auth.types.ts';
 import { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './passwords.ts';
@@ -131,8 +131,10 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     },
 
     async refresh(credential) {
-      const refreshed = credential?.token ? await sessions.resolve(credential.token, { force: true }) : null;
-      if (!refreshed) throw authenticationRequired(credential);
+      // No token, a malformed one or a cross-site cookie: the answer any call needing a session gets.
+      if (!credential?.token || credential.problem === 'cross-site') throw noSessionError(credential);
+      const refreshed = await sessions.resolve(credential.token, { force: true });
+      if (!refreshed) throw noSessionError({ ...credential, problem: 'unknown' });
       return {
         message: 'Session refreshed',
         expiresAt: iso(refreshed.expiresAt),

@@ -19,9 +19,20 @@ export interface AuthSession {
 /** Where a request's token came from; named in 401 details so a caller knows which credential failed. */
 export type TokenSource = 'authorization' | 'sid' | 'connectionParams';
 
-/** What a request presented to authenticate, whether or not it named a live session. */
+/**
+ * Why a request that presented a token has no session:
+ * - `malformed`: not shaped like a token this server issues (Redis is not asked);
+ * - `unknown`: no live session for it (expired, revoked, made up);
+ * - `cross-site`: a cookie on an unsafe request from another origin (CSRF): the cookie grants nothing;
+ * - `unavailable`: Redis, which holds the sessions, did not answer.
+ */
+export type CredentialProblem = 'malformed' | 'unknown' | 'cross-site' | 'unavailable';
+
+/** What a request presented to authenticate, and why it gave no session when it did not. */
 export interface Credential {
   source: TokenSource;
   /** The parsed token; null when it is not shaped like a token this server issues. */
   token: ParsedToken | null;
+  /** Null when the token named a live session. */
+  problem: CredentialProblem | null;
 }
