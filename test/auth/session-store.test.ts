@@ -6,6 +6,7 @@ import { createLogger } from '../../server/logger.ts';
 import { closeRedis, createRedis } from '../../server/redis/client.ts';
 import { createKeys, type Keys } from '../../server/redis/keys.ts';
 import { testPrefix } from '../helpers/app.ts';
+import { scanKeys, valuesOf } from './helpers.ts';
 
 // The session store's contract, straight against Redis (no HTTP): what each script guarantees.
 let redis: Redis;
@@ -34,36 +35,7 @@ beforeAll(async () => {
 });
 afterAll(() => closeRedis(redis));
 
-/** Every key under this file's prefix, by SCAN (fine in a test; the app never scans). */
-async function allKeys(): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${keys.prefix}*`, 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return found;
-}
-
-/** Every string stored in `key`, read the way its type needs. */
-async function valuesOf(key: string): Promise<string[]> {
-  const type = await redis.type(key);
-  switch (type) {
-    case 'string':
-      return [(await redis.get(key)) ?? ''];
-    case 'hash':
-      return Object.entries(await redis.hgetall(key)).flat();
-    case 'zset':
-      return redis.zrange(key, 0, -1, 'WITHSCORES');
-    case 'set':
-      return redis.smembers(key);
-    case 'list':
-      return redis.lrange(key, 0, -1);
-    default:
-      throw new Error(`unexpected type ${type} for ${key}`);
-  }
-}
+const allKeys = () => scanKeys(redis, keys.prefix);
 
 describe('session store', () => {
   it('creates a session that resolves to its user, with a token of 256 random bits', async () => {
@@ -82,7 +54,7 @@ describe('session store', () => {
     const all = await allKeys();
     expect(all.length).toBeGreaterThan(3);
     for (const key of all) {
-      const values = await valuesOf(key);
+      const values = await valuesOf(redis, key);
       for (const { token } of tokens) {
         const secret = token.split('.')[1]!;
         expect(key).not.toContain(secret);
