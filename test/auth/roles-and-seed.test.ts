@@ -75,7 +75,7 @@ describe('roles from ADMIN_EMAILS', () => {
 describe('demo user seed', () => {
   it('is idempotent across restarts and concurrent instances', async () => {
     const db = await createTestDb();
-    const apps = await Promise.all([createTestApp({ db }), createTestApp({ db })]);
+    const apps: TestApp[] = await Promise.all([createTestApp({ db }), createTestApp({ db })]);
     apps.push(await createTestApp({ db }));
     try {
       const rows = await db.query<{ email: string }>('select email from users');
