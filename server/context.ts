@@ -11,7 +11,7 @@ export interface AppEnv {
     log: Logger;
     /** Null for anonymous callers; set by the session middleware. */
     session: AuthSession | null;
-    /** The token the request presented (null: none), even when it named no live session; set by the session middleware. */
+    /** The token the request presented (null: none) and, when `session` is null, why; set by the session middleware. */
     credential: Credential | null;
     /** The caller's address as the rate limiter and audit logs see it. */
     clientIp: string;
@@ -22,7 +22,7 @@ export interface RequestMeta {
   requestId: string;
   log: Logger;
   session: AuthSession | null;
-  /** What was presented when `session` is null, for a 401 that says why; omitted: nothing was. */
+  /** The token presented and, when `session` is null, why (for an error that says so); omitted: none. */
   credential?: Credential | null;
   clientIp: string;
   userAgent: string;

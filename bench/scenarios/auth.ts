@@ -60,7 +60,7 @@ export const authScenario: BenchScenario = {
         await hasher.verify(hash, i % 2 ? 'password123' : 'wrong');
         verifyMs.push(performance.now() - t0);
       }
-      const unthrottled = { begin: async () => ({ succeeded: async () => {}, delayedMs: 0 }) };
+      const unthrottled = { begin: async () => ({ succeeded: async () => {} }) };
       const auth = createAuthService(built.deps, { hasher, throttle: unthrottled });
       await auth.startup();
       const failedLoginMs = { unknownEmail: [] as number[], wrongPassword: [] as number[] };

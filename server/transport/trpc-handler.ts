@@ -25,8 +25,8 @@ export function trpcHandler({ router, deps, services, endpoint }: TrpcHandlerOpt
         const ctx = contextFromHono(c, deps, services);
         // Subscriptions over SSE cannot send headers: their token comes as connectionParams { token }.
         const token = info.connectionParams?.token;
-        if (!ctx.credential && token) Object.assign(ctx, await authenticate(services.auth.sessions, token, 'connectionParams', ctx.log));
-        return ctx;
+        if (ctx.credential || !token) return ctx;
+        return { ...ctx, ...(await authenticate(services.auth.sessions, token, 'connectionParams', ctx.log)) };
       },
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') {

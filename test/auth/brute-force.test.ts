@@ -132,7 +132,7 @@ describe('unknown email and wrong password', () => {
       verifyUnknownUser: (pw) => (calls.push('verifyUnknownUser'), real.verifyUnknownUser(pw)),
     };
     // No throttle here: this test is about the password check alone.
-    const unthrottled = { begin: async () => ({ succeeded: async () => {}, delayedMs: 0 }) };
+    const unthrottled = { begin: async () => ({ succeeded: async () => {} }) };
     const auth = createAuthService(t.deps, { hasher: counting, throttle: unthrottled });
     const client = { ip: freshIp(), userAgent: 'vitest' };
     await expect(auth.login({ email: 'ghost@example.com', password: 'whatever1' }, client)).rejects.toMatchObject({ message: 'Invalid email or password' });

@@ -11,13 +11,13 @@ import type {
 } from '../../../shared/auth.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
-import { noSessionError, invalidCredentials } from './auth.errors.ts';
+import { invalidCredentials, noSessionError } from './auth.errors.ts';
 import type { AuthSession, Credential } from './auth.types.ts';
 import { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './passwords.ts';
-import { createRoleSync, type RoleSync } from './roles.ts';
-import { createSessionStore, type CreatedSession, type SessionStore } from './session.store.ts';
-import { createUsersRepo, type UsersRepo } from './users.repo.ts';
+import { createRoleSync } from './roles.ts';
+import { createSessionStore, type SessionStore } from './session.store.ts';
+import { createUsersRepo } from './users.repo.ts';
 
 /** Who is calling, as the transports see it: recorded on the session and used by the login throttle. */
 export interface ClientMeta {
@@ -32,8 +32,8 @@ export interface AuthService {
   /** The session store; the session middleware resolves requests with it. */
   sessions: SessionStore;
   register(input: RegisterInput): Promise<RegisterResult>;
-  /** The tutorial's login: the token is `sessionId`. `session` carries expiries for the cookie. */
-  login(input: Credentials, client: ClientMeta): Promise<LoginResult & { session: CreatedSession }>;
+  /** The tutorial's login: the token is `sessionId`. */
+  login(input: Credentials, client: ClientMeta): Promise<LoginResult>;
   logout(session: AuthSession): Promise<void>;
   /** Slides the idle expiry now (a forced touch), never past the absolute lifetime. */
   refresh(credential: Credential | null): Promise<RefreshResult>;
@@ -48,12 +48,10 @@ export interface AuthService {
   startup(): Promise<void>;
 }
 
+/** Parts a test (or the bench) may replace: count password checks, or check them unthrottled. */
 export interface AuthCollaborators {
   hasher?: PasswordHasher;
-  users?: UsersRepo;
-  sessions?: SessionStore;
   throttle?: LoginThrottle;
-  roles?: RoleSync;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -61,17 +59,15 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = {}): AuthService {
   const { config, redis, keys, db, logger } = deps;
   const hasher = parts.hasher ?? createPasswordHasher();
-  const users = parts.users ?? createUsersRepo(db);
-  const sessions =
-    parts.sessions ??
-    createSessionStore({
-      redis,
-      keys,
-      idleTtlMs: config.SESSION_TTL_SECONDS * 1000,
-      maxAgeMs: config.SESSION_MAX_AGE_SECONDS * 1000,
-      touchIntervalMs: config.SESSION_TOUCH_INTERVAL_SECONDS * 1000,
-      maxPerUser: config.SESSION_MAX_PER_USER,
-    });
+  const users = createUsersRepo(db);
+  const sessions = createSessionStore({
+    redis,
+    keys,
+    idleTtlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxAgeMs: config.SESSION_MAX_AGE_SECONDS * 1000,
+    touchIntervalMs: config.SESSION_TOUCH_INTERVAL_SECONDS * 1000,
+    maxPerUser: config.SESSION_MAX_PER_USER,
+  });
   const throttle =
     parts.throttle ??
     createLoginThrottle({
@@ -82,9 +78,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
       windowMs: config.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
       slowdownMs: config.LOGIN_SLOWDOWN_MS,
     });
-  const roles =
-    parts.roles ??
-    createRoleSync({ redis, keys, adminEmails: config.ADMIN_EMAILS, ttlMs: config.SESSION_MAX_AGE_SECONDS * 1000, logger });
+  const roles = createRoleSync({ redis, keys, adminEmails: config.ADMIN_EMAILS, ttlMs: config.SESSION_MAX_AGE_SECONDS * 1000, logger });
 
   /**
    * The password check behind login and password change. Unknown email and wrong password take
@@ -122,7 +116,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
         roles.atLogin(user.id, user.email).catch((err: unknown) => logger.warn('roles not written at login', { err })),
       ]);
       logger.info('login', { userId: user.id, publicSessionId: session.publicId, evicted: session.evicted });
-      return { sessionId: session.token, user: { id: user.id, email: user.email }, session };
+      return { sessionId: session.token, user: { id: user.id, email: user.email } };
     },
 
     async logout(session) {

@@ -24,15 +24,11 @@ export interface LoginThrottleOptions {
   maxPerIp: number;
   windowMs: number;
   slowdownMs: number;
-  /** Injected so tests can see the slowdown without waiting. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface LoginAttempt {
   /** The password was right: give the reserved attempts back. */
   succeeded(): Promise<void>;
-  /** How long this attempt was held back, ms (0 unless slowed). */
-  delayedMs: number;
 }
 
 export interface LoginThrottle {
@@ -40,11 +36,10 @@ export interface LoginThrottle {
   begin(email: string, ip: string): Promise<LoginAttempt>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createLoginThrottle(opts: LoginThrottleOptions): LoginThrottle {
   const { redis, keys } = opts;
-  const sleep = opts.sleep ?? defaultSleep;
   // Email addresses are hashed for the key name, so a dump does not list who was targeted.
   const emailKey = (email: string) => keys.loginAttempts('email', createHash('sha256').update(email).digest('hex'));
   const ipKey = (ip: string) => keys.loginAttempts('ip', ip);
@@ -77,9 +72,8 @@ export function createLoginThrottle(opts: LoginThrottleOptions): LoginThrottle {
       }
 
       const slowed = replies.some(([, count], i) => count * 2 > counters[i]!.limit);
-      const delayedMs = slowed ? opts.slowdownMs : 0;
-      if (delayedMs > 0) await sleep(delayedMs);
-      return { succeeded: release, delayedMs };
+      if (slowed && opts.slowdownMs > 0) await sleep(opts.slowdownMs);
+      return { succeeded: release };
     },
   };
 }

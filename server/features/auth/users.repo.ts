@@ -9,13 +9,11 @@ export interface UserRecord {
 
 export interface UsersRepo {
   findByEmail(email: string): Promise<UserRecord | null>;
-  findById(id: number): Promise<UserRecord | null>;
   /** Null when the email is taken (the unique constraint decides, so two racing sign-ups cannot both win). */
   create(email: string, passwordHash: string): Promise<{ id: number; email: string } | null>;
   setPasswordHash(id: number, passwordHash: string): Promise<void>;
   /** The ids of those emails that have an account. */
   findIdsByEmails(emails: readonly string[]): Promise<{ id: number; email: string }[]>;
-  count(): Promise<number>;
 }
 
 interface UserRow {
@@ -33,10 +31,6 @@ export function createUsersRepo(db: Queryable): UsersRepo {
       const [row] = await db.query<UserRow>('select id, email, password_hash from users where email = $1', [email]);
       return row ? toRecord(row) : null;
     },
-    async findById(id) {
-      const [row] = await db.query<UserRow>('select id, email, password_hash from users where id = $1', [id]);
-      return row ? toRecord(row) : null;
-    },
     async create(email, passwordHash) {
       const [row] = await db.query<{ id: number; email: string }>(
         'insert into users (email, password_hash) values ($1, $2) on conflict (email) do nothing returning id, email',
@@ -50,10 +44,6 @@ export function createUsersRepo(db: Queryable): UsersRepo {
     async findIdsByEmails(emails) {
       if (emails.length === 0) return [];
       return db.query<{ id: number; email: string }>('select id, email from users where email = any($1::text[]) order by id', [emails]);
-    },
-    async count() {
-      const [row] = await db.query<{ n: number }>('select count(*)::int as n from users');
-      return row?.n ?? 0;
     },
   };
 }
