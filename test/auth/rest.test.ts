@@ -252,6 +252,27 @@ describe('logout, refresh and sessions', () => {
   });
 });
 
+describe('what Redis holds', () => {
+  it('no key and no value anywhere under the prefix contains a token issued over HTTP', async () => {
+    const tokens = [];
+    for (let i = 0; i < 3; i++) tokens.push((await login(t, DEMO.email, DEMO.password, { 'x-test-ip': `10.9.9.${i}` })).sessionId);
+    await jsonRequest(t.app, 'POST', '/auth/refresh', undefined, bearer(tokens[0]!));
+    await jsonRequest(t.app, 'GET', '/auth/sessions', undefined, { cookie: `sid=${tokens[1]}` });
+    await jsonRequest(t.app, 'POST', '/auth/login', { email: DEMO.email, password: 'a wrong one' });
+    const { redis: stored } = await storesSnapshot(t);
+    const keys = Object.keys(stored);
+    expect(keys.some((k) => k.includes(':sess:'))).toBe(true);
+    expect(keys.some((k) => k.includes(':login-attempts:'))).toBe(true);
+    for (const token of tokens) {
+      const secret = token.split('.')[1]!;
+      for (const [key, values] of Object.entries(stored)) {
+        expect(key).not.toContain(secret);
+        for (const value of values) expect(value, key).not.toContain(secret);
+      }
+    }
+  });
+});
+
 describe('expiry', () => {
   it('refuses a session once its idle timeout passes without use', async () => {
     const short = await createTestApp({ env: { SESSION_TTL_SECONDS: '1', SESSION_TOUCH_INTERVAL_SECONDS: '0' } });
