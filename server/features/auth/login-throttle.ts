@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../../errors.ts';
 import type { Keys } from '../../redis/keys.ts';
-import { sessionStoreUnavailable } from './session.store.ts';
+import { orUnavailable } from './session.store.ts';
 
 /**
  * Brute-force protection for password checks: login attempts are counted per email and per
@@ -44,14 +44,6 @@ export function createLoginThrottle(opts: LoginThrottleOptions): LoginThrottle {
   const emailKey = (email: string) => keys.loginAttempts('email', createHash('sha256').update(email).digest('hex'));
   const ipKey = (ip: string) => keys.loginAttempts('ip', ip);
 
-  async function redisCall<T>(p: Promise<T>): Promise<T> {
-    try {
-      return await p;
-    } catch (err) {
-      throw sessionStoreUnavailable(err);
-    }
-  }
-
   return {
     async begin(email, ip) {
       const counters = [
@@ -59,9 +51,9 @@ export function createLoginThrottle(opts: LoginThrottleOptions): LoginThrottle {
         { key: ipKey(ip), limit: opts.maxPerIp },
       ];
       // Two keys in two slots, so two scripts; auto-pipelining sends them in one round trip.
-      const replies = await redisCall(Promise.all(counters.map((c) => redis.loginAttempt(c.key, opts.windowMs, c.limit))));
+      const replies = await orUnavailable(Promise.all(counters.map((c) => redis.loginAttempt(c.key, opts.windowMs, c.limit))));
       const reserved = counters.filter((_, i) => replies[i]![0] === 1);
-      const release = () => redisCall(Promise.all(reserved.map((c) => redis.loginAttemptRelease(c.key)))).then(() => {});
+      const release = () => orUnavailable(Promise.all(reserved.map((c) => redis.loginAttemptRelease(c.key)))).then(() => {});
 
       if (reserved.length < counters.length) {
         // A refused attempt consumes nothing: give back what the other counter reserved.

@@ -83,7 +83,8 @@ export function sessionStoreUnavailable(cause: unknown): AppError {
   });
 }
 
-async function call<T>(p: Promise<T>): Promise<T> {
+/** Awaits a Redis call, turning its failure into `sessionStoreUnavailable` (503). */
+export async function orUnavailable<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
@@ -103,7 +104,7 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
       const parsed = parseSessionToken(token);
       if (!parsed) throw new Error('session store: generated a token it cannot parse');
       const publicId = newPublicSessionId();
-      const [createdAt, expiresAt, absoluteExpiresAt, evicted] = await call(
+      const [createdAt, expiresAt, absoluteExpiresAt, evicted] = await orUnavailable(
         redis.sessionCreate(
           keys.session(input.userId, parsed.tokenHash),
           keys.userSessions(input.userId),
@@ -123,7 +124,7 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
     },
 
     async resolve({ userId, tokenHash }, { force = false } = {}) {
-      const found = await call(
+      const found = await orUnavailable(
         redis.sessionTouch(
           keys.session(userId, tokenHash),
           keys.userSessions(userId),
@@ -150,7 +151,7 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
     },
 
     async list(userId) {
-      const rows = await call(redis.sessionList(keys.userSessions(userId), keys.sessionPrefix(userId)));
+      const rows = await orUnavailable(redis.sessionList(keys.userSessions(userId), keys.sessionPrefix(userId)));
       return rows
         .map(([id, createdAt, lastSeenAt, expiresAt, ip, userAgent]) => ({
           id,
@@ -164,12 +165,12 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
     },
 
     async revoke(userId, publicId) {
-      const n = await call(redis.sessionRevoke(keys.userSessions(userId), keys.sessionPrefix(userId), publicId, 'one'));
+      const n = await orUnavailable(redis.sessionRevoke(keys.userSessions(userId), keys.sessionPrefix(userId), publicId, 'one'));
       return n > 0;
     },
 
     revokeOthers(userId, keepPublicId) {
-      return call(redis.sessionRevoke(keys.userSessions(userId), keys.sessionPrefix(userId), keepPublicId, 'others'));
+      return orUnavailable(redis.sessionRevoke(keys.userSessions(userId), keys.sessionPrefix(userId), keepPublicId, 'others'));
     },
   };
 }
