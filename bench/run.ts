@@ -11,6 +11,7 @@ import { createLogger } from '../server/logger.ts';
 import { closeRedis, createRedis } from '../server/redis/client.ts';
 import { benchRedis } from './lib/env.ts';
 import { round, type LoadOptions } from './lib/load.ts';
+import { authScenario } from './scenarios/auth.ts';
 import { healthScenario } from './scenarios/health.ts';
 
 export interface BenchContext {
@@ -28,7 +29,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario];
 
 async function main() {
   const only = process.argv[2];
@@ -49,6 +50,7 @@ async function main() {
       const db = await createDb({ url: 'memory://' });
       await migrate(db);
       const built = createApp({ config, redis: client, db, clock: systemClock, logger });
+      for (const task of built.startup) await task.run();
       built.background.forEach((t) => t.start());
       return {
         ...built,

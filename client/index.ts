@@ -92,3 +92,5 @@ export function apiError(err: unknown): ApiErrorInfo | null {
     ...(retryAfter !== undefined && { retryAfter }),
   };
 }
+
+export { createSessionClient, type SessionClient, type SessionClientOptions } from './session.ts';

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from './context.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
+import { authRoutes } from './features/auth/auth.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
@@ -11,6 +12,7 @@ import { notFound, onError } from './middleware/error-handler.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
 import { requestMetrics } from './middleware/request-metrics.ts';
 import { secureHeaders } from './middleware/secure-headers.ts';
+import { session } from './middleware/session.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { routeDocs } from './openapi/routes.ts';
 import { createKeys } from './redis/keys.ts';
@@ -31,16 +33,23 @@ export interface BackgroundTask {
   stop(): Promise<void>;
 }
 
+/** One-off work before serving (seeding, syncing Redis with config); the entry awaits it after migrations. */
+export interface StartupTask {
+  name: string;
+  run(): Promise<void>;
+}
+
 export interface BuiltApp {
   app: Hono<AppEnv>;
   services: Services;
   deps: ServiceDeps;
   background: BackgroundTask[];
+  startup: StartupTask[];
 }
 
 /**
  * Builds the whole HTTP app from its dependencies. It opens no connection and starts no timer:
- * the caller owns `deps` and the lifecycle of `background`.
+ * the caller owns `deps`, runs `startup` before serving and owns the lifecycle of `background`.
  */
 export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp {
   const deps: ServiceDeps = {
@@ -52,6 +61,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   observeRedis(deps.redis, deps.metrics);
   const services = createServices(deps);
   const background: BackgroundTask[] = [];
+  const startup: StartupTask[] = [{ name: 'auth', run: () => services.auth.startup() }];
 
   const app = new Hono<AppEnv>();
   app.onError(onError);
@@ -70,7 +80,15 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   app.route('/', metricsRoutes(deps.metrics, deps.config.METRICS_TOKEN));
   app.route('/', openApiRoutes(routeDocs));
 
+  app.use(
+    session({
+      store: services.auth.sessions,
+      secureCookie: deps.config.NODE_ENV !== 'development',
+      allowedOrigins: deps.config.CSRF_ALLOWED_ORIGINS,
+    }),
+  );
+  app.route('/', authRoutes(services, deps.config));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc' }));
 
-  return { app, services, deps, background };
+  return { app, services, deps, background, startup };
 }

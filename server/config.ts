@@ -27,29 +27,26 @@ const databaseUrl = z
     error: 'expected a postgres:// URL or memory://',
   });
 
-/**
- * Comma list of browser origins (`https://app.example.com`), lower-cased. An origin is scheme,
- * host and optional port: no path, no trailing slash, no `*` (credentials are allowed, and a
- * wildcard with credentials would let any site act as a logged-in user).
- */
-const originList = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((o) => o.trim().toLowerCase())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, { error: 'expected origins like https://app.example.com' })));
+/** A comma list, trimmed and lower-cased, empty items dropped. */
+const commaList = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean),
+);
 
-const emailList = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((e) => e.trim().toLowerCase())
-      .filter(Boolean),
-  );
+const emailList = commaList;
+
+/**
+ * Comma list of browser origins (`https://app.example.com`), compared exactly with a request's
+ * Origin. An origin is scheme, host and optional port: no path, no trailing slash, no `*`
+ * (credentials are allowed, and a wildcard with credentials would let any site act as a logged-in user).
+ */
+const originList = commaList.pipe(
+  z.array(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, { error: 'expected origins like https://app.example.com' })),
+);
+
+const DAY = 86_400;
 
 export const configSchema = z
   .object({
@@ -79,6 +76,34 @@ export const configSchema = z
     METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
     /** Browser origins allowed to call the API cross-origin, with credentials. Empty: same-origin only. */
     CORS_ORIGINS: originList.default([]),
+    /** Idle timeout of a session: each authenticated request pushes its expiry this far ahead. */
+    SESSION_TTL_SECONDS: int(1, 365 * DAY).default(DAY),
+    /** Absolute lifetime of a session from login; nothing extends it. */
+    SESSION_MAX_AGE_SECONDS: int(1, 365 * DAY).default(30 * DAY),
+    /** A session's record is rewritten (last seen, idle expiry) at most once per this many seconds. */
+    SESSION_TOUCH_INTERVAL_SECONDS: int(0, DAY).default(60),
+    /** Sessions one user may hold; logging in beyond it ends the one closest to expiry. */
+    SESSION_MAX_PER_USER: int(1, 10_000).default(100),
+    /** Failed logins for one email within the window before further attempts get 429. */
+    LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+    /** Failed logins from one client address within the window before further attempts get 429. */
+    LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(50),
+    /** Length of the failed-login window, from the first failure. */
+    LOGIN_FAILURE_WINDOW_SECONDS: int(1, DAY).default(900),
+    /** Once half an email's or an address' failure budget is used, each attempt waits this long first. */
+    LOGIN_SLOWDOWN_MS: int(0, 10_000).default(500),
+    /** Origins besides the API's own host that may send cookie-authenticated unsafe requests. */
+    CSRF_ALLOWED_ORIGINS: originList.default([]),
+  })
+  .superRefine((c, ctx) => {
+    // A touch interval as long as the idle timeout would let active sessions expire between writes.
+    if (c.SESSION_TOUCH_INTERVAL_SECONDS >= c.SESSION_TTL_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_TOUCH_INTERVAL_SECONDS'],
+        message: `expected fewer seconds than SESSION_TTL_SECONDS (${c.SESSION_TTL_SECONDS})`,
+      });
+    }
   })
   .transform((c) => ({ ...c, SEED_DEMO: c.SEED_DEMO ?? c.NODE_ENV !== 'production' }));
 

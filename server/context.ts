@@ -1,6 +1,6 @@
 import type { Context as HonoContext } from 'hono';
 import type { ServiceDeps } from './deps.ts';
-import type { AuthSession } from './features/auth/auth.types.ts';
+import type { AuthSession, Credential } from './features/auth/auth.types.ts';
 import type { Logger } from './logger.ts';
 import type { Services } from './services.ts';
 
@@ -11,6 +11,8 @@ export interface AppEnv {
     log: Logger;
     /** Null for anonymous callers; set by the session middleware. */
     session: AuthSession | null;
+    /** The token the request presented (null: none) and, when `session` is null, why; set by the session middleware. */
+    credential: Credential | null;
     /** The caller's address as the rate limiter and audit logs see it. */
     clientIp: string;
   };
@@ -20,6 +22,8 @@ export interface RequestMeta {
   requestId: string;
   log: Logger;
   session: AuthSession | null;
+  /** The token presented and, when `session` is null, why (for an error that says so); omitted: none. */
+  credential?: Credential | null;
   clientIp: string;
   userAgent: string;
 }
@@ -29,7 +33,7 @@ export interface RequestMeta {
  * (`createCaller(createContextInner(...))`).
  */
 export function createContextInner(deps: ServiceDeps, services: Services, meta: RequestMeta) {
-  return { deps, services, ...meta };
+  return { deps, services, ...meta, credential: meta.credential ?? null };
 }
 
 export type Context = ReturnType<typeof createContextInner>;
@@ -40,6 +44,7 @@ export function contextFromHono(c: HonoContext<AppEnv>, deps: ServiceDeps, servi
     requestId: c.get('requestId'),
     log: c.get('log'),
     session: c.get('session'),
+    credential: c.get('credential') ?? null,
     clientIp: c.get('clientIp'),
     userAgent: c.req.header('user-agent') ?? '',
   });

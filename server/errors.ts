@@ -62,10 +62,13 @@ export class AppError extends TRPCError {
 }
 
 export function detailsFromZod(error: z.ZodError): ErrorDetail[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',
-    message: issue.message,
-  }));
+  const field = (issue: z.core.$ZodIssue) => (issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)');
+  // zod 4 still runs length checks after a wrong type (an array has a length), which would add
+  // "expected array to have >=8 items" under "expected string": a field of the wrong type gets only that.
+  const wrongType = new Set(error.issues.filter((i) => i.code === 'invalid_type').map(field));
+  return error.issues
+    .filter((issue) => issue.code === 'invalid_type' || !wrongType.has(field(issue)))
+    .map((issue) => ({ field: field(issue), message: issue.message }));
 }
 
 /** A 400 naming every offending field, e.g. `title: Too small: expected string to have >=1 characters`. */

@@ -58,6 +58,14 @@ export async function createRuntime(config: Config, logger: Logger, options: App
   }
 
   const built = createApp({ config, redis, db, clock: systemClock, logger }, options);
+  try {
+    for (const task of built.startup) await task.run();
+  } catch (err) {
+    await closeRedis(redis);
+    await db.close();
+    await local?.stop();
+    throw err;
+  }
   const openRedis = redis;
   const openDb = db;
   return {

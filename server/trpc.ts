@@ -1,6 +1,8 @@
 import { initTRPC } from '@trpc/server';
 import type { Context } from './context.ts';
 import { AppError, toAppError } from './errors.ts';
+import { noSessionError } from './features/auth/auth.errors.ts';
+import { ADMIN_ROLE } from './features/auth/roles.ts';
 
 /**
  * The tRPC building blocks, created once. Every error leaves through the formatter, which adds
@@ -35,15 +37,15 @@ export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure;
 
-/** Procedures that need a logged-in caller; `ctx.session` is non-null inside. */
+/** Procedures that need a logged-in caller; `ctx.session` is non-null inside. The error says why there is none (401, 403 or 503). */
 export const authedProcedure = publicProcedure.use(function isAuthed(opts) {
   const { session } = opts.ctx;
-  if (!session) throw new AppError('UNAUTHORIZED', 'Authentication required');
+  if (!session) throw noSessionError(opts.ctx.credential);
   return opts.next({ ctx: { session } });
 });
 
-/** Procedures for callers with the `admin` role (ADMIN_EMAILS). */
+/** Procedures for callers with the `admin` role (ADMIN_EMAILS, read from the user's Redis set of roles with the session). */
 export const adminProcedure = authedProcedure.use(function isAdmin(opts) {
-  if (!opts.ctx.session.roles.includes('admin')) throw new AppError('FORBIDDEN', 'Admin role required');
+  if (!opts.ctx.session.roles.includes(ADMIN_ROLE)) throw new AppError('FORBIDDEN', 'Admin role required');
   return opts.next();
 });

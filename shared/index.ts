@@ -1,3 +1,4 @@
 /** The contract shared by server and client: zod schemas, their types, the error codes. */
+export * from './auth.ts';
 export * from './errors.ts';
 export * from './health.ts';

@@ -12,6 +12,41 @@ export function createKeys(prefix: string) {
     prefix,
     /** String, SET NX PX: a short-lived lock (TTL = its PX). */
     lock: (name: string) => k('lock', name),
+
+    // Auth. Everything about one user's sessions shares the hash tag {u:<userId>}, so the session
+    // scripts (server/redis/scripts/session-*.lua) touch one Redis Cluster slot.
+
+    /**
+     * Hash: one session record (userId, email, publicId, createdAt, lastSeenAt, idleExpiresAt,
+     * absoluteExpiresAt, ip, userAgent), named by the SHA-256 of its token, never the token.
+     * TTL: PEXPIREAT the idle expiry, which never passes the absolute one.
+     */
+    session: (userId: number, tokenHash: string) => k('sess', `{u:${userId}}`, tokenHash),
+    /** The part of `session()` before the token hash: scripts that walk the index build record keys from it. */
+    sessionPrefix: (userId: number) => k('sess', `{u:${userId}}`, ''),
+    /**
+     * Sorted set: one user's sessions, member = token hash, score = the session's expiry (ms),
+     * pruned by score whenever it is read; capped at SESSION_MAX_PER_USER.
+     * TTL: PEXPIREAT the latest member's expiry.
+     */
+    userSessions: (userId: number) => k('sessions', `{u:${userId}}`),
+    /**
+     * Set: the user's roles (`admin`), written from ADMIN_EMAILS at start-up and at each login;
+     * absent for users with none. TTL: SESSION_MAX_AGE, renewed at each login and start-up, so it
+     * outlives every session that reads it.
+     */
+    userRoles: (userId: number) => k('roles', `{u:${userId}}`),
+    /**
+     * Set: the user ids given `admin` at the last start-up, so the role can be taken back when an
+     * email leaves ADMIN_EMAILS. No TTL: bounded by ADMIN_EMAILS and rewritten at every start-up.
+     */
+    admins: () => k('admins'),
+    /**
+     * String counter: login attempts not known to have succeeded, for one email (hex SHA-256 of it,
+     * so addresses are not key names) or one client address, in the current window.
+     * TTL: LOGIN_FAILURE_WINDOW_SECONDS, set when the counter is created.
+     */
+    loginAttempts: (scope: 'email' | 'ip', id: string) => k('login-attempts', scope, id),
   };
 }
 

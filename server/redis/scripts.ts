@@ -53,5 +53,46 @@ declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
     /** server/redis/scripts/release-lock-1.lua */
     releaseLock(key: string, token: string): Result<0 | 1, Context>;
+
+    /** server/redis/scripts/session-create-2.lua: {createdAt, idleExpiresAt, absoluteExpiresAt, evicted} */
+    sessionCreate(
+      record: string,
+      index: string,
+      tokenHash: string,
+      userId: number,
+      email: string,
+      publicId: string,
+      ip: string,
+      userAgent: string,
+      idleMs: number,
+      maxAgeMs: number,
+      maxPerUser: number,
+      recordPrefix: string,
+    ): Result<[number, number, number, number], Context>;
+
+    /**
+     * server/redis/scripts/session-touch-3.lua: null, or
+     * [userId, email, publicId, createdAt, lastSeenAt, idleExpiresAt, absoluteExpiresAt, roles]
+     */
+    sessionTouch(
+      record: string,
+      index: string,
+      roles: string,
+      tokenHash: string,
+      idleMs: number,
+      minTouchIntervalMs: number,
+    ): Result<[string, string, string, string, number, number, number, string[]] | null, Context>;
+
+    /** server/redis/scripts/session-list-1.lua: [publicId, createdAt, lastSeenAt, idleExpiresAt, ip, userAgent][] */
+    sessionList(index: string, recordPrefix: string): Result<[string, string, string, string, string, string][], Context>;
+
+    /** server/redis/scripts/session-revoke-1.lua: how many sessions were revoked */
+    sessionRevoke(index: string, recordPrefix: string, publicId: string, mode: 'one' | 'others'): Result<number, Context>;
+
+    /** server/redis/scripts/login-attempt-1.lua: [allowed 1|0, attempts, ms until the window ends] */
+    loginAttempt(counter: string, windowMs: number, limit: number): Result<[0 | 1, number, number], Context>;
+
+    /** server/redis/scripts/login-attempt-release-1.lua: the attempts still counted */
+    loginAttemptRelease(counter: string): Result<number, Context>;
   }
 }

@@ -2,6 +2,7 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { MiddlewareHandler } from 'hono';
 import { contextFromHono, type AppEnv } from '../context.ts';
 import type { ServiceDeps } from '../deps.ts';
+import { authenticate } from '../middleware/session.ts';
 import type { AppRouter } from '../router.ts';
 import type { Services } from '../services.ts';
 
@@ -20,7 +21,13 @@ export function trpcHandler({ router, deps, services, endpoint }: TrpcHandlerOpt
       endpoint,
       req: c.req.raw,
       router,
-      createContext: () => contextFromHono(c, deps, services),
+      createContext: async ({ info }) => {
+        const ctx = contextFromHono(c, deps, services);
+        // Subscriptions over SSE cannot send headers: their token comes as connectionParams { token }.
+        const token = info.connectionParams?.token;
+        if (ctx.credential || !token) return ctx;
+        return { ...ctx, ...(await authenticate(services.auth.sessions, token, 'connectionParams', ctx.log)) };
+      },
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') {
           c.get('log').error('procedure failed', { path, err: error.cause ?? error });

@@ -59,6 +59,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   await redis.connect();
   const db = opts.db ?? (await createTestDb());
   const built = createApp({ config, redis, db, clock: opts.clock ?? systemClock, logger }, opts);
+  for (const task of built.startup) await task.run();
   return {
     ...built,
     config,

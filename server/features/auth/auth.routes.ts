@@ -1,0 +1,69 @@
+import { Hono, type Context } from 'hono';
+import {
+  changePasswordInputSchema,
+  credentialsSchema,
+  registerInputSchema,
+  sessionIdParamsSchema,
+} from '../../../shared/auth.ts';
+import type { Config } from '../../config.ts';
+import type { AppEnv } from '../../context.ts';
+import type { Services } from '../../services.ts';
+import { parseInput, readJson } from '../../transport/rest.ts';
+import { noSessionError } from './auth.errors.ts';
+import type { AuthSession } from './auth.types.ts';
+import type { ClientMeta } from './auth.service.ts';
+import { clearSessionCookie, setSessionCookie } from './session-cookie.ts';
+
+/** The session the middleware resolved, or the 401 that says why there is none. */
+export function requireSession(c: Context<AppEnv>): AuthSession {
+  const session = c.get('session');
+  if (!session) throw noSessionError(c.get('credential'));
+  return session;
+}
+
+const clientOf = (c: Context<AppEnv>): ClientMeta => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' });
+
+/**
+ * REST under /auth: the tutorial's login, logout and refresh, plus the rest of the session
+ * surface. Thin: parse with the shared schema, call the auth service, shape the answer.
+ * Described for OpenAPI in auth.openapi.ts.
+ */
+export function authRoutes(services: Services, config: Config) {
+  const auth = services.auth;
+  const secure = config.NODE_ENV !== 'development';
+
+  return new Hono<AppEnv>()
+    .basePath('/auth')
+    .post('/register', async (c) => {
+      const input = await readJson(c, registerInputSchema);
+      return c.json(await auth.register(input), 201);
+    })
+    .post('/login', async (c) => {
+      const input = await readJson(c, credentialsSchema);
+      const { sessionId, user } = await auth.login(input, clientOf(c));
+      // Browsers get the same token as an HttpOnly cookie; API clients use the body's sessionId.
+      setSessionCookie(c, sessionId, { secure, maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
+      return c.json({ sessionId, user });
+    })
+    .post('/logout', async (c) => {
+      await auth.logout(requireSession(c));
+      clearSessionCookie(c, secure);
+      return c.json({ message: 'Logged out successfully' });
+    })
+    .post('/refresh', async (c) => c.json(await auth.refresh(c.get('credential'))))
+    .get('/me', (c) => c.json(auth.me(requireSession(c))))
+    .get('/sessions', async (c) => c.json(await auth.listSessions(requireSession(c))))
+    .delete('/sessions/:id', async (c) => {
+      const session = requireSession(c);
+      const { id } = parseInput(sessionIdParamsSchema, c.req.param());
+      const result = await auth.revokeSession(session, id);
+      if (id === session.id) clearSessionCookie(c, secure);
+      return c.json(result);
+    })
+    .post('/logout-all', async (c) => c.json(await auth.logoutAll(requireSession(c))))
+    .post('/password', async (c) => {
+      const session = requireSession(c);
+      const input = await readJson(c, changePasswordInputSchema);
+      return c.json(await auth.changePassword(session, input, clientOf(c)));
+    });
+}

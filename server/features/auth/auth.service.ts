@@ -1,0 +1,215 @@
+import type {
+  ChangePasswordInput,
+  Credentials,
+  LoginResult,
+  Me,
+  RefreshResult,
+  RegisterInput,
+  RegisterResult,
+  Revoked,
+  SessionList,
+} from '../../../shared/auth.ts';
+import type { ServiceDeps } from '../../deps.ts';
+import { AppError } from '../../errors.ts';
+import { invalidCredentials, noSessionError } from './auth.errors.ts';
+import type { AuthSession, Credential } from './auth.types.ts';
+import { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
+import { createPasswordHasher, type PasswordHasher } from './passwords.ts';
+import { createRoleSync } from './roles.ts';
+import { createSessionStore, type SessionStore } from './session.store.ts';
+import { createUsersRepo } from './users.repo.ts';
+
+/** Who is calling, as the transports see it: recorded on the session and used by the login throttle. */
+export interface ClientMeta {
+  ip: string;
+  userAgent: string;
+}
+
+/** The demo account the tutorial's curl examples log in with (SEED_DEMO). */
+export const DEMO_USER = { email: 'user@example.com', password: 'password123' } as const;
+
+export interface AuthService {
+  /** The session store; the session middleware resolves requests with it. */
+  sessions: SessionStore;
+  register(input: RegisterInput): Promise<RegisterResult>;
+  /** The tutorial's login: the token is `sessionId`. */
+  login(input: Credentials, client: ClientMeta): Promise<LoginResult>;
+  logout(session: AuthSession): Promise<void>;
+  /** Slides the idle expiry now (a forced touch), never past the absolute lifetime. */
+  refresh(credential: Credential | null): Promise<RefreshResult>;
+  me(session: AuthSession): Me;
+  listSessions(session: AuthSession): Promise<SessionList>;
+  revokeSession(session: AuthSession, publicId: string): Promise<Revoked>;
+  /** Ends every session of the caller except the current one. */
+  logoutAll(session: AuthSession): Promise<Revoked>;
+  /** Checks the current password (throttled like a login), stores the new one, ends every other session. */
+  changePassword(session: AuthSession, input: ChangePasswordInput, client: ClientMeta): Promise<Revoked>;
+  /** Start-up work: the demo user, roles from ADMIN_EMAILS, the dummy hash for unknown emails. */
+  startup(): Promise<void>;
+}
+
+/** Parts a test (or the bench) may replace: count password checks, or check them unthrottled. */
+export interface AuthCollaborators {
+  hasher?: PasswordHasher;
+  throttle?: LoginThrottle;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = {}): AuthService {
+  const { config, redis, keys, db, logger } = deps;
+  const hasher = parts.hasher ?? createPasswordHasher();
+  const users = createUsersRepo(db);
+  const sessions = createSessionStore({
+    redis,
+    keys,
+    idleTtlMs: config.SESSION_TTL_SECONDS * 1000,
+    maxAgeMs: config.SESSION_MAX_AGE_SECONDS * 1000,
+    touchIntervalMs: config.SESSION_TOUCH_INTERVAL_SECONDS * 1000,
+    maxPerUser: config.SESSION_MAX_PER_USER,
+  });
+  const throttle =
+    parts.throttle ??
+    createLoginThrottle({
+      redis,
+      keys,
+      maxPerEmail: config.LOGIN_MAX_FAILURES,
+      maxPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+      windowMs: config.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
+      slowdownMs: config.LOGIN_SLOWDOWN_MS,
+    });
+  const roles = createRoleSync({ redis, keys, adminEmails: config.ADMIN_EMAILS, ttlMs: config.SESSION_MAX_AGE_SECONDS * 1000, logger });
+
+  /**
+   * The password check behind login and password change. Unknown email and wrong password take
+   * the same path: one argon2 verify, then the same error.
+   */
+  async function checkPassword(email: string, password: string, client: ClientMeta) {
+    const attempt = await throttle.begin(email, client.ip);
+    const user = await users.findByEmail(email);
+    const ok = user ? await hasher.verify(user.passwordHash, password) : await hasher.verifyUnknownUser(password);
+    if (!user || !ok) return null;
+    await attempt.succeeded();
+    return user;
+  }
+
+  return {
+    sessions,
+
+    async register({ email, password }) {
+      const passwordHash = await hasher.hash(password);
+      const user = await users.create(email, passwordHash);
+      if (!user) throw new AppError('CONFLICT', 'Email already registered', { details: [{ field: 'email', message: 'already registered' }] });
+      logger.info('user registered', { userId: user.id });
+      return { user };
+    },
+
+    async login({ email, password }, client) {
+      const user = await checkPassword(email, password, client);
+      if (!user) {
+        logger.info('login failed', { ip: client.ip });
+        throw invalidCredentials();
+      }
+      // Both writes go out together (auto-pipelining); each is atomic on its own key set.
+      const [session] = await Promise.all([
+        sessions.create({ userId: user.id, email: user.email, ip: client.ip, userAgent: client.userAgent }),
+        roles.atLogin(user.id, user.email).catch((err: unknown) => logger.warn('roles not written at login', { err })),
+      ]);
+      logger.info('login', { userId: user.id, publicSessionId: session.publicId, evicted: session.evicted });
+      return { sessionId: session.token, user: { id: user.id, email: user.email } };
+    },
+
+    async logout(session) {
+      await sessions.revoke(session.userId, session.id);
+      logger.info('logout', { userId: session.userId, publicSessionId: session.id });
+    },
+
+    async refresh(credential) {
+      // No token, a malformed one or a cross-site cookie: the answer any call needing a session gets.
+      if (!credential?.token || credential.problem === 'cross-site') throw noSessionError(credential);
+      const refreshed = await sessions.resolve(credential.token, { force: true });
+      if (!refreshed) throw noSessionError({ ...credential, problem: 'unknown' });
+      return {
+        message: 'Session refreshed',
+        expiresAt: iso(refreshed.expiresAt),
+        absoluteExpiresAt: iso(refreshed.absoluteExpiresAt),
+      };
+    },
+
+    me(session) {
+      return {
+        user: { id: session.userId, email: session.email, roles: [...session.roles] },
+        session: {
+          id: session.id,
+          createdAt: iso(session.createdAt),
+          lastSeenAt: iso(session.lastSeenAt),
+          expiresAt: iso(session.expiresAt),
+          absoluteExpiresAt: iso(session.absoluteExpiresAt),
+        },
+      };
+    },
+
+    async listSessions(session) {
+      const listed = await sessions.list(session.userId);
+      return {
+        sessions: listed.map((s) => ({
+          id: s.id,
+          current: s.id === session.id,
+          createdAt: iso(s.createdAt),
+          lastSeenAt: iso(s.lastSeenAt),
+          expiresAt: iso(s.expiresAt),
+          ip: s.ip,
+          userAgent: s.userAgent,
+        })),
+      };
+    },
+
+    async revokeSession(session, publicId) {
+      // Scoped to the caller's own index: another user's session id is simply not found.
+      if (!(await sessions.revoke(session.userId, publicId))) {
+        throw new AppError('NOT_FOUND', `No session ${publicId} among yours`);
+      }
+      logger.info('session revoked', { userId: session.userId, publicSessionId: publicId });
+      return { message: 'Session revoked', revoked: 1 };
+    },
+
+    async logoutAll(session) {
+      const revoked = await sessions.revokeOthers(session.userId, session.id);
+      logger.info('other sessions revoked', { userId: session.userId, revoked });
+      return { message: 'Logged out of all other sessions', revoked };
+    },
+
+    async changePassword(session, { currentPassword, newPassword }, client) {
+      const user = await checkPassword(session.email, currentPassword, client);
+      if (!user || user.id !== session.userId) {
+        // 403, not 401: the session is fine, and clients treat 401 as "log in again".
+        throw new AppError('FORBIDDEN', 'Current password is incorrect', {
+          details: [{ field: 'currentPassword', message: 'incorrect' }],
+        });
+      }
+      await users.setPasswordHash(user.id, await hasher.hash(newPassword));
+      // After the new hash is stored, so a login with the old password cannot slip in a session that survives.
+      let revoked: number;
+      try {
+        revoked = await sessions.revokeOthers(session.userId, session.id);
+      } catch (err) {
+        throw new AppError('SERVICE_UNAVAILABLE', 'Password changed, but other sessions could not be ended: call POST /auth/logout-all', {
+          cause: err,
+        });
+      }
+      logger.info('password changed', { userId: user.id, revoked });
+      return { message: 'Password changed; other sessions ended', revoked };
+    },
+
+    async startup() {
+      await hasher.prepare();
+      if (config.SEED_DEMO && !(await users.findByEmail(DEMO_USER.email))) {
+        // on conflict do nothing: two instances seeding at once both succeed.
+        const created = await users.create(DEMO_USER.email, await hasher.hash(DEMO_USER.password));
+        if (created) logger.info('seeded demo user', { email: DEMO_USER.email, userId: created.id });
+      }
+      // Redis may be down at start-up; logins rewrite each user's roles anyway.
+      await roles.atStartup(users).catch((err: unknown) => logger.warn('roles not synced at start-up', { err }));
+    },
+  };
+}

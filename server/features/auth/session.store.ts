@@ -1,0 +1,176 @@
+import type { Redis } from 'ioredis';
+import { AppError } from '../../errors.ts';
+import type { Keys } from '../../redis/keys.ts';
+import type { AuthSession } from './auth.types.ts';
+import { newPublicSessionId, newSessionToken, parseSessionToken, type ParsedToken } from './session-token.ts';
+
+/**
+ * Sessions in Redis. Per user, under the hash tag `{u:<userId>}` (one Cluster slot):
+ *   - a Hash per session, named by SHA-256 of its token (the token itself is never stored),
+ *     expiring at its idle expiry (PEXPIREAT), which never passes its absolute expiry;
+ *   - a Sorted Set indexing the user's sessions by expiry, pruned whenever it is read;
+ *   - the user's roles (a Set, written by roles.ts), read together with the session.
+ * Each operation is one Lua script: one round trip, atomic. See server/redis/scripts/session-*.lua.
+ */
+export interface SessionStoreOptions {
+  redis: Redis;
+  keys: Keys;
+  /** Idle timeout, ms (SESSION_TTL_SECONDS). */
+  idleTtlMs: number;
+  /** Absolute lifetime, ms (SESSION_MAX_AGE_SECONDS). */
+  maxAgeMs: number;
+  /** At most one write per session per this interval, ms (SESSION_TOUCH_INTERVAL_SECONDS). */
+  touchIntervalMs: number;
+  /** SESSION_MAX_PER_USER */
+  maxPerUser: number;
+}
+
+export interface NewSession {
+  userId: number;
+  email: string;
+  ip: string;
+  userAgent: string;
+}
+
+export interface CreatedSession {
+  /** The bearer token: handed to the client once, stored nowhere. */
+  token: string;
+  publicId: string;
+  createdAt: number;
+  expiresAt: number;
+  absoluteExpiresAt: number;
+  /** Sessions of the user ended to stay within SESSION_MAX_PER_USER. */
+  evicted: number;
+}
+
+/** A session as listed: no token, no token hash. Times in ms since the epoch. */
+export interface StoredSessionInfo {
+  id: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  ip: string;
+  userAgent: string;
+}
+
+export interface SessionStore {
+  create(input: NewSession): Promise<CreatedSession>;
+  /**
+   * Finds the live session for a parsed token and slides its idle expiry when a touch is due
+   * (`force`: always, for POST /auth/refresh). One round trip. Null when it is expired, revoked or
+   * never existed.
+   */
+  resolve(token: ParsedToken, opts?: { force?: boolean }): Promise<AuthSession | null>;
+  /** The user's live sessions, most recently used first; never scans the keyspace. */
+  list(userId: number): Promise<StoredSessionInfo[]>;
+  /** Ends one session of the user by public id; false when the user has no such session. */
+  revoke(userId: number, publicId: string): Promise<boolean>;
+  /** Ends every session of the user except `keepPublicId`; resolves to how many ended. */
+  revokeOthers(userId: number, keepPublicId: string): Promise<number>;
+}
+
+/** Longest user agent kept in a record; the rest is cut, so a caller cannot bloat Redis. */
+const MAX_USER_AGENT = 256;
+const MAX_IP = 64;
+
+/**
+ * Redis failing (down, timing out) while a session is needed is a 503 with a clear message,
+ * never a 500 and never a wait: the client is fail-fast (no offline queue, command timeout).
+ */
+export function sessionStoreUnavailable(cause: unknown): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', 'Session store unavailable: sessions are in Redis, which is not answering; retry shortly', {
+    cause,
+  });
+}
+
+/** Awaits a Redis call, turning its failure into `sessionStoreUnavailable` (503). */
+export async function orUnavailable<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw sessionStoreUnavailable(err);
+  }
+}
+
+export function createSessionStore(opts: SessionStoreOptions): SessionStore {
+  const { redis, keys } = opts;
+  if (opts.touchIntervalMs >= opts.idleTtlMs) {
+    throw new Error('session store: touchIntervalMs must be below idleTtlMs, or active sessions would expire');
+  }
+
+  return {
+    async create(input) {
+      const token = newSessionToken(input.userId);
+      const parsed = parseSessionToken(token);
+      if (!parsed) throw new Error('session store: generated a token it cannot parse');
+      const publicId = newPublicSessionId();
+      const [createdAt, expiresAt, absoluteExpiresAt, evicted] = await orUnavailable(
+        redis.sessionCreate(
+          keys.session(input.userId, parsed.tokenHash),
+          keys.userSessions(input.userId),
+          parsed.tokenHash,
+          input.userId,
+          input.email,
+          publicId,
+          input.ip.slice(0, MAX_IP),
+          input.userAgent.slice(0, MAX_USER_AGENT),
+          opts.idleTtlMs,
+          opts.maxAgeMs,
+          opts.maxPerUser,
+          keys.sessionPrefix(input.userId),
+        ),
+      );
+      return { token, publicId, createdAt, expiresAt, absoluteExpiresAt, evicted };
+    },
+
+    async resolve({ userId, tokenHash }, { force = false } = {}) {
+      const found = await orUnavailable(
+        redis.sessionTouch(
+          keys.session(userId, tokenHash),
+          keys.userSessions(userId),
+          keys.userRoles(userId),
+          tokenHash,
+          opts.idleTtlMs,
+          force ? 0 : opts.touchIntervalMs,
+        ),
+      );
+      if (!found) return null;
+      const [storedUserId, email, id, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, roles] = found;
+      // The key is derived from the whole token, user id included, so this cannot differ; checked anyway.
+      if (Number(storedUserId) !== userId) return null;
+      return {
+        id,
+        userId,
+        email,
+        roles: roles.sort(),
+        createdAt: Number(createdAt),
+        lastSeenAt,
+        expiresAt,
+        absoluteExpiresAt,
+      };
+    },
+
+    async list(userId) {
+      const rows = await orUnavailable(redis.sessionList(keys.userSessions(userId), keys.sessionPrefix(userId)));
+      return rows
+        .map(([id, createdAt, lastSeenAt, expiresAt, ip, userAgent]) => ({
+          id,
+          createdAt: Number(createdAt),
+          lastSeenAt: Number(lastSeenAt),
+          expiresAt: Number(expiresAt),
+          ip,
+          userAgent,
+        }))
+        .sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt);
+    },
+
+    async revoke(userId, publicId) {
+      const n = await orUnavailable(redis.sessionRevoke(keys.userSessions(userId), keys.sessionPrefix(userId), publicId, 'one'));
+      return n > 0;
+    },
+
+    revokeOthers(userId, keepPublicId) {
+      return orUnavailable(redis.sessionRevoke(keys.userSessions(userId), keys.sessionPrefix(userId), keepPublicId, 'others'));
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../context.ts';
+import type { AuthSession, Credential, TokenSource } from '../features/auth/auth.types.ts';
+import { clearSessionCookie, readSessionCookie } from '../features/auth/session-cookie.ts';
+import type { SessionStore } from '../features/auth/session.store.ts';
+import { parseSessionToken } from '../features/auth/session-token.ts';
+import type { Logger } from '../logger.ts';
+
+export interface SessionOptions {
+  /** Resolves a parsed token in one Redis round trip; rejects when Redis is down. */
+  store: Pick<SessionStore, 'resolve'>;
+  /** Whether the cookie this middleware clears carries `Secure` (outside development). */
+  secureCookie: boolean;
+  /** Origins besides the request's own host allowed to send cookie-authenticated unsafe requests. */
+  allowedOrigins?: readonly string[];
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Resolves the caller's session from `Authorization: Bearer <token>` or the `sid` cookie (the
+ * header wins) and sets `session` (null unless a live session was found) and `credential` (what
+ * was presented and, without a session, why). It refuses nothing itself: what needs a session
+ * throws `noSessionError(credential)` (`requireSession`, `authedProcedure`), and what does not
+ * serves the caller anonymously. So a dead cookie or a Redis outage never breaks public reads,
+ * and errors on /trpc come out in tRPC's shape.
+ *
+ * - No token: nothing touches Redis.
+ * - A token not shaped like ours: no Redis call either (problem `malformed`, then 401).
+ * - Otherwise exactly one Redis round trip (the session touch script), which also slides the
+ *   idle expiry when due. Redis down: problem `unavailable` (503), within the command timeout.
+ * - CSRF: browsers send cookies on cross-site requests too, so an unsafe method authenticated
+ *   only by the cookie must carry an Origin (else a Referer) of this host or of `allowedOrigins`;
+ *   otherwise the cookie grants nothing (problem `cross-site`, then 403) and Redis is not asked.
+ *   Bearer requests are exempt: a browser never adds that header by itself.
+ *
+ * @example
+ * app.use(session({ store: services.auth.sessions, secureCookie: true, allowedOrigins: ['https://app.example.com'] }));
+ */
+export function session(opts: SessionOptions): MiddlewareHandler<AppEnv> {
+  if (!opts?.store || typeof opts.store.resolve !== 'function') {
+    throw new Error('session middleware: a `store` with resolve() is required');
+  }
+  const allowedOrigins = new Set(opts.allowedOrigins ?? []);
+
+  return async function session(c, next) {
+    c.set('session', null);
+    c.set('credential', null);
+    const presented = readToken(c);
+    if (!presented) return next();
+
+    const crossSite = presented.source === 'sid' && !SAFE_METHODS.has(c.req.method) && !sameOrigin(c, allowedOrigins);
+    const found = crossSite
+      ? { session: null, credential: { source: presented.source, token: parseSessionToken(presented.token), problem: 'cross-site' as const } }
+      : await authenticate(opts.store, presented.token, presented.source, c.get('log'));
+    c.set('session', found.session);
+    c.set('credential', found.credential);
+    // A dead cookie would be sent forever; tell the browser to drop it.
+    if (found.credential.problem === 'unknown' && presented.source === 'sid') clearSessionCookie(c, opts.secureCookie);
+    return next();
+  };
+}
+
+/**
+ * Turns a presented token into a session: parse (no Redis for malformed tokens), then one store
+ * call. Never throws: a failure is a `problem` on the credential. Also used for tokens that
+ * arrive as tRPC `connectionParams` (subscriptions over SSE, where EventSource cannot send headers).
+ */
+export async function authenticate(
+  store: Pick<SessionStore, 'resolve'>,
+  raw: string,
+  source: TokenSource,
+  log?: Logger,
+): Promise<{ session: AuthSession | null; credential: Credential }> {
+  const token = parseSessionToken(raw);
+  if (!token) return { session: null, credential: { source, token, problem: 'malformed' } };
+  try {
+    const found = await store.resolve(token);
+    return { session: found, credential: { source, token, problem: found ? null : 'unknown' } };
+  } catch (err) {
+    log?.warn('session not resolved: session store unavailable', { err: err instanceof Error ? (err.cause ?? err) : err });
+    return { session: null, credential: { source, token, problem: 'unavailable' } };
+  }
+}
+
+/** The Bearer header when there is an Authorization header at all, else the `sid` cookie. */
+function readToken(c: Context<AppEnv>): { token: string; source: TokenSource } | null {
+  const header = c.req.header('authorization');
+  if (header !== undefined) {
+    // Anything but `Bearer <token>` still counts as presented, so it is reported as malformed.
+    const match = /^Bearer[ ]+(\S+)[ ]*$/i.exec(header);
+    return { token: match?.[1] ?? '', source: 'authorization' };
+  }
+  const cookie = readSessionCookie(c);
+  return cookie ? { token: cookie, source: 'sid' } : null;
+}
+
+/** True when the request's Origin (else Referer) is this host or one of `allowedOrigins`. */
+function sameOrigin(c: Context<AppEnv>, allowedOrigins: ReadonlySet<string>): boolean {
+  const referer = c.req.header('referer');
+  const origin = c.req.header('origin') ?? (referer && URL.canParse(referer) ? new URL(referer).origin : undefined);
+  if (!origin || origin === 'null' || !URL.canParse(origin)) return false;
+  return allowedOrigins.has(origin) || new URL(origin).host === new URL(c.req.url).host;
+}
