@@ -17,7 +17,7 @@ export interface TrpcHandlerOptions {
 /** Serves the tRPC router from Hono; the context is what Hono's middleware resolved for the request. */
 export function trpcHandler({ router, deps, services, endpoint }: TrpcHandlerOptions): MiddlewareHandler<AppEnv> {
   return async function trpc(c) {
-    return fetchRequestHandler({
+    const res = await fetchRequestHandler({
       endpoint,
       req: c.req.raw,
       router,
@@ -34,5 +34,8 @@ export function trpcHandler({ router, deps, services, endpoint }: TrpcHandlerOpt
         }
       },
     });
+    // A Response returned as-is would drop the headers middleware set on `c` (X-Request-Id, a
+    // cleared cookie); newResponse merges them in and keeps the body a stream (SSE).
+    return c.newResponse(res.body, res);
   };
 }

@@ -34,7 +34,7 @@ describe('auth config', () => {
     [
       'CSRF_ALLOWED_ORIGINS',
       { CSRF_ALLOWED_ORIGINS: 'https://app.example.com/path' },
-      'Invalid environment variable CSRF_ALLOWED_ORIGINS: expected a comma list of origins',
+      'Invalid environment variable CSRF_ALLOWED_ORIGINS: expected origins like https://app.example.com',
     ],
   ])('refuses a bad %s with one line naming it', (_, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -79,3 +79,12 @@ describe('error shape', () => {
     expect(line).toMatchObject({ level: 'info', msg: 'request', method: 'GET', path: '/health', status: 200 });
   });
 });
+
+describe('tRPC responses', () => {
+  it('carry the headers middleware set, like REST ones', async () => {
+    const res = await t.app.request('/trpc/health', { headers: { 'x-request-id': 'trpc-headers-1' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('trpc-headers-1');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+});
