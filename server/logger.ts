@@ -1,3 +1,5 @@
+import { currentRequestId } from './request-scope.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFields = Record<string, unknown>;
 
@@ -77,7 +79,15 @@ export function createLogger(
   const threshold = rank[level];
   const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields) => {
     if (rank[lvl] < threshold) return;
-    const line = { level: lvl, time: new Date().toISOString(), msg: scrub(msg), ...bindings, ...(fields && redact(fields)) };
+    const requestId = currentRequestId();
+    const line = {
+      level: lvl,
+      time: new Date().toISOString(),
+      msg: scrub(msg),
+      ...(requestId && { requestId }),
+      ...bindings,
+      ...(fields && redact(fields)),
+    };
     sink(JSON.stringify(line));
   };
   return {

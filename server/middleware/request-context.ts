@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../context.ts';
 import type { Logger } from '../logger.ts';
+import { runInRequestScope } from '../request-scope.ts';
 
 /** Finds the peer address of a request; each runtime entry passes its own (Node: conninfo, Bun: server.requestIP). */
 export type ClientAddressFn = (c: Context) => string | undefined;
@@ -28,7 +29,7 @@ export function requestContext({ logger, clientAddress }: RequestContextOptions)
     c.set('session', null);
     c.set('clientIp', clientAddress?.(c) ?? 'unknown');
     c.header('X-Request-Id', requestId);
-    await next();
+    await runInRequestScope(requestId, next);
     log.info('request', {
       method: c.req.method,
       path: c.req.path,

@@ -57,7 +57,7 @@ export interface AuthCollaborators {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = {}): AuthService {
-  const { config, redis, keys, db, logger } = deps;
+  const { config, redis, keys, db, logger, metrics } = deps;
   const hasher = parts.hasher ?? createPasswordHasher();
   const users = createUsersRepo(db);
   const sessions = createSessionStore({
@@ -115,12 +115,13 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
         sessions.create({ userId: user.id, email: user.email, ip: client.ip, userAgent: client.userAgent }),
         roles.atLogin(user.id, user.email).catch((err: unknown) => logger.warn('roles not written at login', { err })),
       ]);
+      metrics.sessionCreated();
       logger.info('login', { userId: user.id, publicSessionId: session.publicId, evicted: session.evicted });
       return { sessionId: session.token, user: { id: user.id, email: user.email } };
     },
 
     async logout(session) {
-      await sessions.revoke(session.userId, session.id);
+      if (await sessions.revoke(session.userId, session.id)) metrics.sessionsRevoked('logout');
       logger.info('logout', { userId: session.userId, publicSessionId: session.id });
     },
 
@@ -169,12 +170,14 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
       if (!(await sessions.revoke(session.userId, publicId))) {
         throw new AppError('NOT_FOUND', `No session ${publicId} among yours`);
       }
+      metrics.sessionsRevoked('revoke');
       logger.info('session revoked', { userId: session.userId, publicSessionId: publicId });
       return { message: 'Session revoked', revoked: 1 };
     },
 
     async logoutAll(session) {
       const revoked = await sessions.revokeOthers(session.userId, session.id);
+      metrics.sessionsRevoked('logout_all', revoked);
       logger.info('other sessions revoked', { userId: session.userId, revoked });
       return { message: 'Logged out of all other sessions', revoked };
     },
@@ -197,6 +200,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
           cause: err,
         });
       }
+      metrics.sessionsRevoked('password_change', revoked);
       logger.info('password changed', { userId: user.id, revoked });
       return { message: 'Password changed; other sessions ended', revoked };
     },
