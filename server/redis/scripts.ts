@@ -53,5 +53,13 @@ declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
     /** server/redis/scripts/release-lock-1.lua */
     releaseLock(key: string, token: string): Result<0 | 1, Context>;
+    /**
+     * server/redis/scripts/sliding-window.lua: `numKeys` window keys, then mode, cost and a
+     * (limit, windowMs) pair per key. Replies [allowed, remaining, waitMs, window index].
+     */
+    slidingWindow(
+      numKeys: number,
+      ...keysAndArgs: (string | number)[]
+    ): Result<[allowed: 0 | 1, remaining: number, waitMs: number, window: number], Context>;
   }
 }
