@@ -2,8 +2,10 @@ import { Hono } from 'hono';
 import type { AppEnv } from './context.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { createClassifier } from './features/ratelimit/ratelimit.classify.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
 import { createKeys } from './redis/keys.ts';
 import { appRouter } from './router.ts';
@@ -46,11 +48,17 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   const app = new Hono<AppEnv>();
   app.onError(onError);
   app.notFound(notFound);
-  app.use(requestContext({ logger: deps.logger, clientAddress: options.clientAddress }));
-  app.use(bodyLimit(deps.config.BODY_LIMIT_BYTES));
+  const { config } = deps;
+  app.use(requestContext({ logger: deps.logger, clientAddress: options.clientAddress, trustedProxies: config.TRUST_PROXY }));
+  app.use(bodyLimit(config.BODY_LIMIT_BYTES));
+  // The session middleware goes here: the limiter needs to know who is calling.
+  if (config.RATE_LIMIT_ENABLED) {
+    const classify = createClassifier({ trpcEndpoint: '/trpc', maxBatch: config.RATE_LIMIT_MAX_BATCH });
+    app.use(rateLimit({ limiters: services.rateLimit.limiters, classify, clock: deps.clock }));
+  }
 
   app.route('/', healthRoutes(services));
-  app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc' }));
+  app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
 
   return { app, services, deps, background };
 }
