@@ -18,9 +18,13 @@
   scores), which is what makes calling TIME in a writing script safe for replicas and the AOF.
 
   All or nothing: a unit is recorded in every window or in none, so a request refused by one window
-  uses up nothing in the others. Memory: a refused request writes nothing, so window i never holds
-  more than limit_i entries. Every write renews the key's expiry to its window, after which its
-  newest entry no longer counts: an idle identity leaves no key behind.
+  uses up nothing in the others. Memory: units are recorded only when they fit, so window i never
+  holds more than limit_i entries (a refusal records nothing; it may only trim units that have left
+  the window). Every write renews the key's expiry to its window, after which its newest entry no
+  longer counts: an idle identity leaves no key behind.
+
+  Cost per window, typically: ZRANGE (oldest) + ZCARD when refused, plus ZADD + PEXPIRE when
+  allowed; TIME once per call.
 
   Reply: { allowed, remaining, waitMs, window }, all integers:
     allowed    1 when allowed (consume: the units were recorded), else 0
@@ -34,68 +38,72 @@ local mode = ARGV[1]
 if mode ~= 'consume' and mode ~= 'peek' then
   return redis.error_reply('ERR sliding-window: mode must be consume or peek')
 end
+local consume = mode == 'consume'
 local cost = tonumber(ARGV[2])
-local windows = #KEYS
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 
--- Microsecond timestamps pass 2^47; Lua's default number-to-string (%.14g) would round them.
-local function int(n)
-  return string.format('%d', n)
-end
-
-local limits, spans, cutoffs, counts = {}, {}, {}, {}
-for i = 1, windows do
-  limits[i] = tonumber(ARGV[1 + 2 * i])
-  spans[i] = tonumber(ARGV[2 + 2 * i]) * 1000
-  -- An entry counts while now - score < span, i.e. score > cutoff.
-  cutoffs[i] = now - spans[i]
-  if mode == 'consume' then
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', int(cutoffs[i]))
+-- Read every window and decide. Per window: units in it, and the score of its oldest (false: none).
+local counts, oldest = {}, {}
+local refused, wait = 0, -1 -- the refusing window with the longest wait, and that wait in ms
+for i = 1, #KEYS do
+  local key, limit, span = KEYS[i], tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i]) * 1000
+  local cutoff = now - span -- a unit counts while its score > cutoff
+  local count, skipped = 0, 0
+  local first = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+  if first and first > cutoff then
+    -- The oldest unit is in the window, so all are: ZCARD is O(1), where ZCOUNT would walk a
+    -- small (listpack-encoded) sorted set end to end.
+    count = redis.call('ZCARD', key)
+  elseif first then
+    -- Units have left the window: consume trims them, peek (which writes nothing) skips them.
+    -- Scores pass 2^47 and Lua's default number format (%.14g) would round them: format by hand.
+    if consume then
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', cutoff))
+      count = redis.call('ZCARD', key)
+    else
+      count = redis.call('ZCOUNT', key, string.format('(%d', cutoff), '+inf')
+      skipped = redis.call('ZCARD', key) - count
+    end
+    first = tonumber(redis.call('ZRANGE', key, skipped, skipped, 'WITHSCORES')[2])
   end
-  counts[i] = redis.call('ZCOUNT', KEYS[i], '(' .. int(cutoffs[i]), '+inf')
-end
+  counts[i], oldest[i] = count, first or false
 
--- Microseconds until the (rank+1)-th oldest entry still in window i leaves it.
-local function leaves_in(i, rank)
-  local entry = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. int(cutoffs[i]), '+inf', 'WITHSCORES', 'LIMIT', rank, 1)
-  if entry[2] == nil then return 0 end
-  return tonumber(entry[2]) + spans[i] - now
-end
-
-local function ms(us)
-  return math.ceil(us / 1000)
-end
-
--- Refused when some window cannot take `cost` more units; report the longest wait.
-local refused, longest = 0, -1
-for i = 1, windows do
-  local excess = counts[i] + cost - limits[i]
+  local excess = count + cost - limit
   if excess > 0 then
-    local wait = -1
-    if cost <= limits[i] then wait = leaves_in(i, excess - 1) end
-    if refused == 0 or wait == -1 or (longest ~= -1 and wait > longest) then
-      refused, longest = i, wait
+    -- Room for `cost` units comes when `excess` units have left: when the excess-th oldest does.
+    local w = -1
+    if cost <= limit then
+      local score = first
+      if excess > 1 then
+        score = tonumber(redis.call('ZRANGE', key, skipped + excess - 1, skipped + excess - 1, 'WITHSCORES')[2])
+      end
+      w = math.ceil((score + span - now) / 1000)
+    end
+    if refused == 0 or w == -1 or (wait ~= -1 and w > wait) then
+      refused, wait = i, w
     end
   end
 end
 
-if refused > 0 then
-  local remaining = limits[1] - counts[1]
-  for i = 2, windows do
-    remaining = math.min(remaining, limits[i] - counts[i])
+-- The window to report: the fewest units left; on a tie the longer window, which frees later.
+local used = (refused == 0 and consume) and cost or 0
+local reported, remaining = 1, tonumber(ARGV[3]) - counts[1] - used
+for i = 2, #KEYS do
+  local left = tonumber(ARGV[1 + 2 * i]) - counts[i] - used
+  if left < remaining or (left == remaining and tonumber(ARGV[2 + 2 * i]) > tonumber(ARGV[2 + 2 * reported])) then
+    reported, remaining = i, left
   end
-  local wait = longest
-  if wait ~= -1 then wait = ms(wait) end
+end
+
+if refused > 0 then
   return { 0, math.max(remaining, 0), wait, refused - 1 }
 end
 
-local used = 0
-if mode == 'consume' then
-  used = cost
-  local score = int(now)
-  for i = 1, windows do
+if consume then
+  local score = string.format('%d', now)
+  for i = 1, #KEYS do
     -- Members must be unique, or a second unit in the same microsecond would overwrite the
     -- first: on a clash ZADD NX adds nothing, and the next try carries a '-1', '-2', ... suffix.
     local n = 0
@@ -106,15 +114,16 @@ if mode == 'consume' then
       until redis.call('ZADD', KEYS[i], 'NX', score, member) == 1
     end
     -- +1 ms: PEXPIRE counts from the command's own clock, which may lag `now` by under a millisecond.
-    redis.call('PEXPIRE', KEYS[i], int(spans[i] / 1000 + 1))
+    redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2 + 2 * i]) + 1)
   end
 end
 
-local reported, remaining = 1, limits[1] - counts[1] - used
-for i = 2, windows do
-  local left = limits[i] - counts[i] - used
-  if left < remaining or (left == remaining and spans[i] > spans[reported]) then
-    reported, remaining = i, left
-  end
+-- The reported window frees its next unit when its oldest leaves: this request's own unit when
+-- the window was empty; nothing to free when peeking at an empty window.
+local reset = 0
+if oldest[reported] then
+  reset = math.ceil((oldest[reported] + tonumber(ARGV[2 + 2 * reported]) * 1000 - now) / 1000)
+elseif used > 0 then
+  reset = tonumber(ARGV[2 + 2 * reported])
 end
-return { 1, remaining, ms(leaves_in(reported, 0)), reported - 1 }
+return { 1, remaining, reset, reported - 1 }
