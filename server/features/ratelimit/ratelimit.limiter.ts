@@ -137,28 +137,16 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger }: 
   const onRedisDown = policy.onRedisDown ?? 'open';
   // A one-window policy keeps the plain `ratelimit:<policy>:{<identity>}` key; several need a suffix each.
   const labels = policy.windows.length === 1 ? [undefined] : policy.windows.map((w) => windowLabel(w.windowMs));
-  const windowArgs = policy.windows.flatMap((w) => [w.limit, w.windowMs]);
+  const windowArgs = policy.windows.flatMap((w) => [String(w.limit), String(w.windowMs)]);
   const capacity = Math.min(...policy.windows.map((w) => w.limit));
   const stats: LimiterStats = { allowed: 0, refused: 0, failedOpen: 0, failedClosed: 0 };
   let redisAnswers = true;
 
-  async function decide(mode: 'consume' | 'peek', identity: string, cost: number): Promise<RateLimitResult> {
-    const windowKeys = labels.map((label) => keys.rateLimit(policy.name, identity, label));
-    let reply: [0 | 1, number, number, number];
-    try {
-      reply = await within(redis.slidingWindow(windowKeys.length, ...windowKeys, mode, cost, ...windowArgs), timeoutMs);
-    } catch (err) {
-      if (redisAnswers) {
-        redisAnswers = false;
-        logger?.warn(`rate limiting unavailable: failing ${onRedisDown}`, { policy: policy.name, err: (err as Error).message });
-      }
-      return { allowed: onRedisDown === 'open', limit: capacity, remaining: 0, resetMs: 0, retryAfterMs: 0, policy: policy.name, window: 0, reason: 'redis-unavailable' };
-    }
+  function answered([allowed, remaining, waitMs, window]: [0 | 1, number, number, number]): RateLimitResult {
     if (!redisAnswers) {
       redisAnswers = true;
       logger?.info('rate limiting available again', { policy: policy.name });
     }
-    const [allowed, remaining, waitMs, window] = reply;
     return {
       allowed: allowed === 1,
       limit: policy.windows[window]!.limit,
@@ -168,6 +156,21 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger }: 
       policy: policy.name,
       window,
     };
+  }
+
+  function failed(err: unknown): RateLimitResult {
+    if (redisAnswers) {
+      redisAnswers = false;
+      logger?.warn(`rate limiting unavailable: failing ${onRedisDown}`, { policy: policy.name, err: (err as Error).message });
+    }
+    const allowed = onRedisDown === 'open';
+    return { allowed, limit: capacity, remaining: 0, resetMs: 0, retryAfterMs: 0, policy: policy.name, window: 0, reason: 'redis-unavailable' };
+  }
+
+  function decide(mode: 'consume' | 'peek', identity: string, cost: number): Promise<RateLimitResult> {
+    const windowKeys = labels.map((label) => keys.rateLimit(policy.name, identity, label));
+    const reply = redis.slidingWindow(windowKeys.length, ...windowKeys, mode, cost, ...windowArgs);
+    return within(reply, timeoutMs).then(answered, failed);
   }
 
   return {
