@@ -12,6 +12,7 @@ import { closeRedis, createRedis } from '../server/redis/client.ts';
 import { benchRedis } from './lib/env.ts';
 import { round, type LoadOptions } from './lib/load.ts';
 import { healthScenario } from './scenarios/health.ts';
+import { rateLimitScenario } from './scenarios/ratelimit.ts';
 
 export interface BenchContext {
   redisUrl: string;
@@ -28,7 +29,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario];
+const scenarios: BenchScenario[] = [healthScenario, rateLimitScenario];
 
 async function main() {
   const only = process.argv[2];
