@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { AppEnv } from '../../server/context.ts';
 import { healthRoutes } from '../../server/features/health/health.routes.ts';
 import { healthProcedure } from '../../server/features/health/health.router.ts';
@@ -8,7 +9,8 @@ import { rateLimit } from '../../server/middleware/rate-limit.ts';
 import { requestContext } from '../../server/middleware/request-context.ts';
 import { trpcHandler } from '../../server/transport/trpc-handler.ts';
 import { publicProcedure, router } from '../../server/trpc.ts';
-import { createTestApp, type TestApp, type TestAppOptions } from '../helpers/app.ts';
+import type { Db } from '../../server/db/db.ts';
+import { createTestApp, createTestDb, type TestApp, type TestAppOptions } from '../helpers/app.ts';
 
 /**
  * The real app with rate limiting on, plus stand-ins for routes other branches bring (posts, auth).
@@ -18,6 +20,24 @@ export async function createLimitedApp(env: Record<string, string> = {}, opts: T
   const t = await createTestApp({ ...opts, env: { RATE_LIMIT_ENABLED: 'true', ...env } });
   addStandInRoutes(t.app);
   return t;
+}
+
+/**
+ * For files that build an app per test: one database for the whole file, and each test's app
+ * closed after it. Returns the builder (`createLimitedApp` on that database).
+ */
+export function limitedAppPerTest(): (env?: Record<string, string>) => Promise<TestApp> {
+  let db: Db;
+  let current: TestApp | undefined;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  afterAll(() => db.close());
+  return async (env = {}) => (current = await createLimitedApp(env, { db }));
 }
 
 /** Tiny stand-ins for the tutorial's routes; registered after the middleware, so it applies to them. */

@@ -1,21 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../server/db/db.ts';
+import { describe, expect, it } from 'vitest';
 import { errorResponseSchema } from '../../shared/errors.ts';
-import { createTestDb, jsonRequest, type TestApp } from '../helpers/app.ts';
-import { createLimitedApp as createApp } from './apps.ts';
+import { jsonRequest, type TestApp } from '../helpers/app.ts';
+import { limitedAppPerTest } from './apps.ts';
 
-let db: Db;
-let t: TestApp | undefined;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
-afterAll(() => db.close());
-
-const createLimitedApp = (env: Record<string, string> = {}) => createApp(env, { db });
+const createLimitedApp = limitedAppPerTest();
+let t: TestApp;
 
 const rateLimitHeaders = (res: Response) => ({
   policy: res.headers.get('ratelimit-policy'),
@@ -135,7 +124,7 @@ describe('identity', () => {
 
   it('behind one trusted proxy, the rightmost X-Forwarded-For entry is the client; entries to its left are ignored', async () => {
     t = await createLimitedApp({ RATE_LIMIT_MAX: '2', TRUST_PROXY: 'true' });
-    const from = async (xff: string) => (await t!.app.request('/posts', { headers: { 'x-forwarded-for': xff } })).status;
+    const from = async (xff: string) => (await t.app.request('/posts', { headers: { 'x-forwarded-for': xff } })).status;
     expect([await from('203.0.113.9'), await from('1.1.1.1, 203.0.113.9'), await from('2.2.2.2, 203.0.113.9')]).toEqual([200, 200, 429]);
     expect(await from('203.0.113.10')).toBe(200);
     expect(await t.redis.zcard(t.deps.keys.rateLimit('read', 'ip:203.0.113.9'))).toBe(2);

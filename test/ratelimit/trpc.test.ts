@@ -1,30 +1,21 @@
 import type { TRPCClient } from '@trpc/client';
 import type { Hono } from 'hono';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { apiError, createClient } from '../../client/index.ts';
 import type { AppEnv } from '../../server/context.ts';
-import type { Db } from '../../server/db/db.ts';
-import { createTestApp, createTestDb, jsonRequest, type TestApp } from '../helpers/app.ts';
+import { jsonRequest, type TestApp } from '../helpers/app.ts';
 import { listen } from '../helpers/server.ts';
-import { procedureRuns, purposeBuiltApp, type TestRouter } from './apps.ts';
+import { limitedAppPerTest, procedureRuns, purposeBuiltApp, type TestRouter } from './apps.ts';
 
-let db: Db;
-let t: TestApp | undefined;
+const createLimitedApp = limitedAppPerTest();
+let t: TestApp;
 let app: Hono<AppEnv>;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
-afterAll(() => db.close());
 beforeEach(() => {
   Object.assign(procedureRuns, { list: 0, create: 0, login: 0 });
 });
 
 async function start(env: Record<string, string>) {
-  t = await createTestApp({ db, env: { RATE_LIMIT_ENABLED: 'true', ...env } });
+  t = await createLimitedApp(env);
   app = purposeBuiltApp(t);
 }
 
@@ -53,7 +44,7 @@ describe('tRPC batches', () => {
     expect(body).toHaveLength(5);
     for (const call of body) expect(call.error.data).toMatchObject({ appCode: 'TOO_MANY_REQUESTS', httpStatus: 429, retryAfter: Number(five.headers.get('retry-after')) });
     expect(procedureRuns.list).toBe(6);
-    expect((await t!.services.rateLimit.limiters.read.peek('ip:unknown')).remaining).toBe(4);
+    expect((await t.services.rateLimit.limiters.read.peek('ip:unknown')).remaining).toBe(4);
   });
 
   it('reads `%2C` as a call separator, as tRPC does', async () => {
@@ -71,8 +62,8 @@ describe('tRPC batches', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { data: { appCode: 'BAD_REQUEST', httpStatus: 400 } } });
     expect(procedureRuns.list).toBe(5);
-    expect(t!.services.rateLimit.stats().read).toMatchObject({ allowed: 1, refused: 0 });
-    expect((await t!.services.rateLimit.limiters.read.peek('ip:unknown')).remaining).toBe(95);
+    expect(t.services.rateLimit.stats().read).toMatchObject({ allowed: 1, refused: 0 });
+    expect((await t.services.rateLimit.limiters.read.peek('ip:unknown')).remaining).toBe(95);
   });
 
   it('charges a batch that mixes groups in full to its strictest group', async () => {
@@ -81,7 +72,7 @@ describe('tRPC batches', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('ratelimit-policy')).toBe('3;w=60');
     expect(remaining(res)).toBe('1');
-    expect((await t!.services.rateLimit.limiters.write.peek('ip:unknown')).remaining).toBe(10);
+    expect((await t.services.rateLimit.limiters.write.peek('ip:unknown')).remaining).toBe(10);
   });
 
   it('refuses with 400 a batch that could never fit its policy, instead of a 429 that no wait would cure', async () => {
@@ -132,8 +123,8 @@ describe('identity', () => {
     // Another user, and anonymous callers on those addresses, are untouched.
     expect(await get({ 'x-test-user': '8', 'x-forwarded-for': '198.51.100.1' })).toBe(200);
     expect(await get({ 'x-forwarded-for': '198.51.100.1' })).toBe(200);
-    const { keys } = t!.deps;
-    expect(await t!.redis.zcard(keys.rateLimit('read', 'user:7'))).toBe(2);
-    expect(await t!.redis.zcard(keys.rateLimit('read', 'ip:198.51.100.1'))).toBe(1);
+    const { keys } = t.deps;
+    expect(await t.redis.zcard(keys.rateLimit('read', 'user:7'))).toBe(2);
+    expect(await t.redis.zcard(keys.rateLimit('read', 'ip:198.51.100.1'))).toBe(1);
   });
 });
