@@ -50,7 +50,7 @@ describe("the tutorial's loop of 101 requests to GET /posts", () => {
     expect(retryAfter).toBeGreaterThanOrEqual(Math.ceil((firstSent + 60_000 - Date.now()) / 1000));
     expect(retryAfter).toBeLessThanOrEqual(Math.ceil((firstAnswered + 60_000 - refusedSent) / 1000));
     expect(rateLimitHeaders(res)).toMatchObject({ limit: '100', remaining: '0', reset: String(retryAfter), xRemaining: '0' });
-    expect(t.services.rateLimit.stats().read).toEqual({ allowed: 100, refused: 1, failedOpen: 0, failedClosed: 0 });
+    expect(t.services.rateLimit.stats().read).toEqual({ allowed: 100, refused: 1, fail_open: 0, fail_closed: 0 });
   });
 
   it('spends the read budget on routes that do not exist yet too (404s cost the server as well)', async () => {

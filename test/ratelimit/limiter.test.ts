@@ -34,7 +34,8 @@ async function limiterKeys(): Promise<string[]> {
 
 describe('sliding-window limiter', () => {
   it('allows exactly `limit`, then refuses with the time until the oldest unit leaves the window', async () => {
-    const limiter = limiterFor([{ limit: 3, windowMs: 10_000 }]);
+    const outcomes: string[] = [];
+    const limiter = createLimiter({ redis, keys, policy: { name: 'test', windows: [{ limit: 3, windowMs: 10_000 }] }, onDecision: (o) => outcomes.push(o) });
     const id = identity();
     const sent = Date.now();
     const allowed = [await limiter.limit(id), await limiter.limit(id), await limiter.limit(id)];
@@ -50,9 +51,12 @@ describe('sliding-window limiter', () => {
     expect(refused.retryAfterMs).toBe(refused.resetMs);
     expect(refused.retryAfterMs).toBeGreaterThanOrEqual(10_000 - waited - 1);
     expect(refused.retryAfterMs).toBeLessThanOrEqual(10_000);
-    expect(limiter.stats).toEqual({ allowed: 3, refused: 1, failedOpen: 0, failedClosed: 0 });
-    // The refusal wrote nothing: still three units in the log.
+    expect(limiter.stats).toEqual({ allowed: 3, refused: 1, fail_open: 0, fail_closed: 0 });
+    expect(outcomes).toEqual(['allowed', 'allowed', 'allowed', 'refused']);
+    // The refusal wrote nothing: still three units in the log. A peek is no decision.
     expect(await redis.zcard(keys.rateLimit('test', id))).toBe(3);
+    await limiter.peek(id);
+    expect(outcomes).toHaveLength(4);
   });
 
   it('records the time from Redis (TIME), not from the app', async () => {
@@ -232,7 +236,7 @@ describe('peek', () => {
     for (let i = 0; i < 5; i++) expect(await limiter.peek(id)).toMatchObject({ allowed: true, remaining: 2 });
     expect(await redis.zrange(key, 0, -1, 'WITHSCORES')).toEqual(before.log);
     expect(await redis.pttl(key)).toBeLessThan(before.ttl);
-    expect(limiter.stats).toEqual({ allowed: 2, refused: 0, failedOpen: 0, failedClosed: 0 });
+    expect(limiter.stats).toEqual({ allowed: 2, refused: 0, fail_open: 0, fail_closed: 0 });
 
     await limiter.limit(id, 2);
     const full = await limiter.peek(id);

@@ -73,10 +73,10 @@ describe('Redis unavailable', () => {
     }
 
     const stats = t.services.rateLimit.stats();
-    expect(stats.read).toMatchObject({ failedOpen: 3, failedClosed: 0 });
-    expect(stats.login).toMatchObject({ failedOpen: 0, failedClosed: 2 });
-    expect(stats.register).toMatchObject({ failedClosed: 1 });
-    expect(stats.write).toMatchObject({ failedOpen: 1 });
+    expect(stats.read).toMatchObject({ fail_open: 3, fail_closed: 0 });
+    expect(stats.login).toMatchObject({ fail_open: 0, fail_closed: 2 });
+    expect(stats.register).toMatchObject({ fail_closed: 1 });
+    expect(stats.write).toMatchObject({ fail_open: 1 });
     // One line per policy when it started failing, however many requests failed.
     expect(stateLines().sort()).toEqual([
       'rate limiting unavailable: failing closed login',
@@ -104,8 +104,8 @@ describe('Redis unavailable', () => {
     const login = await timed('POST', '/auth/login');
     await expectRefusedClosed(login.res);
     expect(login.ms).toBeLessThan(TIMEOUT_MS);
-    expect(t.services.rateLimit.stats().read.failedOpen).toBe(before.read.failedOpen + 1);
-    expect(t.services.rateLimit.stats().login.failedClosed).toBe(before.login.failedClosed + 1);
+    expect(t.services.rateLimit.stats().read.fail_open).toBe(before.read.fail_open + 1);
+    expect(t.services.rateLimit.stats().login.fail_closed).toBe(before.login.fail_closed + 1);
 
     redis = await startProcessRedis({ port: redis.port });
     const restartedAt = Date.now();

@@ -43,15 +43,14 @@ export interface RateLimitResult {
   reason?: 'redis-unavailable';
 }
 
-/** Decisions so far, by outcome; a metrics exporter reads these. */
-export interface LimiterStats {
-  allowed: number;
-  refused: number;
-  /** Redis did not answer in time and the policy let the request through. */
-  failedOpen: number;
-  /** Redis did not answer in time and the policy refused the request. */
-  failedClosed: number;
-}
+/**
+ * How a `limit` call ended. `fail_open` / `fail_closed`: Redis did not answer in time and the
+ * policy's `onRedisDown` decided instead.
+ */
+export type LimiterOutcome = 'allowed' | 'refused' | 'fail_open' | 'fail_closed';
+
+/** Decisions so far, by outcome. */
+export type LimiterStats = Record<LimiterOutcome, number>;
 
 export interface LimiterOptions {
   /** The command connection; it must have the sliding-window script defined (createRedis does). */
@@ -66,6 +65,8 @@ export interface LimiterOptions {
   timeoutMs?: number;
   /** Where Redis outages are reported: one line when decisions start failing, one when they recover. */
   logger?: Logger;
+  /** Called once per `limit` decision (not `peek`), e.g. to count it in metrics. */
+  onDecision?: (outcome: LimiterOutcome) => void;
 }
 
 export interface Limiter {
@@ -131,7 +132,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
  * const login = createLimiter({ redis, keys, policy: { name: 'login', windows: [{ limit: 10, windowMs: 60_000 }], onRedisDown: 'closed' } });
  * const { allowed, remaining, retryAfterMs } = await login.limit('ip:203.0.113.7');
  */
-export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger }: LimiterOptions): Limiter {
+export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, onDecision }: LimiterOptions): Limiter {
   checkPolicy(policy);
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new Error('createLimiter: timeoutMs must be an integer >= 1');
   const onRedisDown = policy.onRedisDown ?? 'open';
@@ -139,7 +140,7 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger }: 
   const labels = policy.windows.length === 1 ? [undefined] : policy.windows.map((w) => windowLabel(w.windowMs));
   const windowArgs = policy.windows.flatMap((w) => [String(w.limit), String(w.windowMs)]);
   const capacity = Math.min(...policy.windows.map((w) => w.limit));
-  const stats: LimiterStats = { allowed: 0, refused: 0, failedOpen: 0, failedClosed: 0 };
+  const stats: LimiterStats = { allowed: 0, refused: 0, fail_open: 0, fail_closed: 0 };
   let redisAnswers = true;
 
   function answered([allowed, remaining, waitMs, window]: [0 | 1, number, number, number]): RateLimitResult {
@@ -182,8 +183,11 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger }: 
         throw new RangeError(`rate-limit policy "${policy.name}": cost must be an integer from 1 to ${capacity}, got ${cost}`);
       }
       const result = await decide('consume', identity, cost);
-      if (result.reason) stats[result.allowed ? 'failedOpen' : 'failedClosed']++;
-      else stats[result.allowed ? 'allowed' : 'refused']++;
+      const outcome: LimiterOutcome = result.reason
+        ? result.allowed ? 'fail_open' : 'fail_closed'
+        : result.allowed ? 'allowed' : 'refused';
+      stats[outcome]++;
+      onDecision?.(outcome);
       return result;
     },
     peek: (identity) => decide('peek', identity, 1),

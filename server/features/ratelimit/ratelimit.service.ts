@@ -23,7 +23,7 @@ export function policiesFromConfig(config: Config): Record<RateLimitGroup, RateL
 export interface RateLimitService {
   /** One limiter per route group; the rate-limit middleware picks among them. */
   limiters: Readonly<Record<RateLimitGroup, Limiter>>;
-  /** Decision counts by policy, for a metrics exporter. */
+  /** Decision counts by policy and outcome. */
   stats(): Record<RateLimitGroup, LimiterStats>;
 }
 
