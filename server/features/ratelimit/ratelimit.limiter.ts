@@ -76,7 +76,8 @@ export interface Limiter {
   readonly stats: Readonly<LimiterStats>;
   /**
    * Spends `cost` units of `identity`'s budget in every window, or none when any window is full.
-   * Never rejects: when Redis fails or is slow, the result says so (`reason`).
+   * Rejects only for a cost outside 1..capacity; when Redis fails or is slow, the result says so
+   * (`reason`) instead.
    * @example
    * const r = await limiter.limit(`ip:${ip}`);
    * if (!r.allowed) throw new AppError('TOO_MANY_REQUESTS', 'Slow down', { retryAfter: Math.ceil(r.retryAfterMs / 1000) });
