@@ -13,6 +13,7 @@ import { benchRedis } from './lib/env.ts';
 import { round, type LoadOptions } from './lib/load.ts';
 import { authScenario } from './scenarios/auth.ts';
 import { healthScenario } from './scenarios/health.ts';
+import { rateLimitScenario } from './scenarios/ratelimit.ts';
 
 export interface BenchContext {
   redisUrl: string;
@@ -29,7 +30,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario, authScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario];
 
 async function main() {
   const only = process.argv[2];

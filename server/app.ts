@@ -6,9 +6,11 @@ import { healthRoutes } from './features/health/health.routes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { observeRedis } from './metrics/redis.ts';
+import { createClassifier } from './features/ratelimit/ratelimit.classify.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { corsAllowList } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
 import { requestMetrics } from './middleware/request-metrics.ts';
 import { secureHeaders } from './middleware/secure-headers.ts';
@@ -66,29 +68,35 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   const app = new Hono<AppEnv>();
   app.onError(onError);
   app.notFound(notFound);
-  app.use(requestContext({ logger: deps.logger, clientAddress: options.clientAddress }));
+  const { config } = deps;
+  app.use(requestContext({ logger: deps.logger, clientAddress: options.clientAddress, trustedProxies: config.TRUST_PROXY }));
   app.use(requestMetrics(deps.metrics));
   app.use(secureHeaders());
   // No allow-list: no CORS headers at all, the API is same-origin only.
-  if (deps.config.CORS_ORIGINS.length > 0) app.use(corsAllowList(deps.config.CORS_ORIGINS));
-  app.use(bodyLimit(deps.config.BODY_LIMIT_BYTES));
+  if (config.CORS_ORIGINS.length > 0) app.use(corsAllowList(config.CORS_ORIGINS));
+  app.use(bodyLimit(config.BODY_LIMIT_BYTES));
 
   // Operational routes come before the session and rate-limit middleware: Hono runs handlers and
   // middleware in registration order, and these answer without calling next(), so nothing mounted
   // below ever runs for them (a probe or a scrape is never rate limited).
   app.route('/', healthRoutes(services));
-  app.route('/', metricsRoutes(deps.metrics, deps.config.METRICS_TOKEN));
+  app.route('/', metricsRoutes(deps.metrics, config.METRICS_TOKEN));
   app.route('/', openApiRoutes(routeDocs));
 
   app.use(
     session({
       store: services.auth.sessions,
-      secureCookie: deps.config.NODE_ENV !== 'development',
-      allowedOrigins: deps.config.CSRF_ALLOWED_ORIGINS,
+      secureCookie: config.NODE_ENV !== 'development',
+      allowedOrigins: config.CSRF_ALLOWED_ORIGINS,
     }),
   );
-  app.route('/', authRoutes(services, deps.config));
-  app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc' }));
+  // After the session: the limiter spends the user's budget when there is one, else the address's.
+  if (config.RATE_LIMIT_ENABLED) {
+    const classify = createClassifier({ trpcEndpoint: '/trpc', maxBatch: config.RATE_LIMIT_MAX_BATCH });
+    app.use(rateLimit({ limiters: services.rateLimit.limiters, classify, clock: deps.clock }));
+  }
+  app.route('/', authRoutes(services, config));
+  app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
 
   return { app, services, deps, background, startup };
 }

@@ -48,6 +48,41 @@ const originList = commaList.pipe(
 
 const DAY = 86_400;
 
+/** `false` (ignore X-Forwarded-For), `true` (one proxy in front) or how many proxies are in front. */
+const proxyHops = z
+  .string()
+  .regex(/^(true|false|yes|no|\d{1,2})$/, { error: 'expected false, true (one proxy) or the number of proxies in front' })
+  .transform((v) => (v === 'true' || v === 'yes' ? 1 : v === 'false' || v === 'no' ? 0 : Number(v)));
+
+/** The route groups that rate limiting tells apart, strictest first. */
+export const rateLimitGroups = ['login', 'register', 'write', 'read'] as const;
+export type RateLimitGroup = (typeof rateLimitGroups)[number];
+
+const rateLimitGroupList = z
+  .string()
+  .transform((v) => v.split(',').map((g) => g.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(rateLimitGroups, { error: `expected a comma list of ${rateLimitGroups.join(', ')}` })));
+
+const unitMs = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * Windows of one rate-limit policy, all enforced together: `30/1m,1000/1d` is at most 30 per
+ * minute and 1,000 per day. Units: s, m, h, d.
+ */
+const rateLimitWindows = z
+  .string()
+  .regex(/^\s*\d{1,6}\/\d{1,4}[smhd]\s*(,\s*\d{1,6}\/\d{1,4}[smhd]\s*){0,3}$/, {
+    error: 'expected up to 4 <limit>/<window> pairs such as 30/1m,1000/1d (units s, m, h, d)',
+  })
+  .transform((v) =>
+    v.split(',').map((pair) => {
+      const [, limit, n, unit] = /(\d+)\/(\d+)([smhd])/.exec(pair)!;
+      return { limit: Number(limit), windowMs: Number(n) * unitMs[unit as keyof typeof unitMs] };
+    }),
+  )
+  .refine((ws) => ws.every((w) => w.limit >= 1 && w.windowMs >= 1000), { error: 'limits and windows must be >= 1' })
+  .refine((ws) => new Set(ws.map((w) => w.windowMs)).size === ws.length, { error: 'each window length may appear once' });
+
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -71,6 +106,25 @@ export const configSchema = z
     /** How long shutdown may take before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
     SEED_DEMO: bool.optional(),
+    /** Off: no request is rate limited (the test helper turns it off; rate-limit tests turn it on). */
+    RATE_LIMIT_ENABLED: bool.default(true),
+    /** The read policy, shared by every read route (REST and tRPC): the tutorial's 100 per 60 s. */
+    RATE_LIMIT_MAX: int(1, 100_000).default(100),
+    RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
+    /** Writes: POST/PUT/PATCH/DELETE routes and tRPC mutations other than login and register. */
+    RATE_LIMIT_WRITE: rateLimitWindows.prefault('30/1m,1000/1d'),
+    /** POST /auth/login and auth.login, per client (or user). */
+    RATE_LIMIT_LOGIN: rateLimitWindows.prefault('10/1m,50/1h'),
+    /** POST /auth/register and auth.register, per client. */
+    RATE_LIMIT_REGISTER: rateLimitWindows.prefault('5/1h,20/1d'),
+    /** Groups refused (503) when Redis does not answer in time; the others are let through. */
+    RATE_LIMIT_FAIL_CLOSED: rateLimitGroupList.prefault('login,register'),
+    /** Longest a request waits for a rate-limit decision before the fail-open/closed rule decides. */
+    RATE_LIMIT_TIMEOUT_MS: int(10, 10_000).default(200),
+    /** Most calls in one tRPC batch; larger batches are refused with 400 before any work. */
+    RATE_LIMIT_MAX_BATCH: int(1, 1000).default(50),
+    /** Trust X-Forwarded-For from this many proxies in front of the app; false ignores the header. */
+    TRUST_PROXY: proxyHops.default(0),
     ADMIN_EMAILS: emailList.default([]),
     /** Set: GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. Unset: /metrics is open. */
     METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),

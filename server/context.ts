@@ -1,5 +1,6 @@
 import type { Context as HonoContext } from 'hono';
 import type { ServiceDeps } from './deps.ts';
+import type { AppError } from './errors.ts';
 import type { AuthSession, Credential } from './features/auth/auth.types.ts';
 import type { Logger } from './logger.ts';
 import type { Services } from './services.ts';
@@ -15,6 +16,11 @@ export interface AppEnv {
     credential: Credential | null;
     /** The caller's address as the rate limiter and audit logs see it. */
     clientIp: string;
+    /**
+     * Set when a middleware refused a tRPC request (e.g. the rate limiter): the tRPC handler raises
+     * it for every call instead of running them, so it reaches clients in tRPC's error format.
+     */
+    refusal: AppError | undefined;
   };
 }
 

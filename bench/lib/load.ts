@@ -18,18 +18,47 @@ export interface LoadResult {
   p99Ms: number;
 }
 
-export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const ok = opts.ok ?? ((s) => s < 400);
+/**
+ * Calls `task(0)`, `task(1)`, ... `concurrency` at a time, until `count` calls or `maxSeconds`
+ * have passed; returns each call's latency in ms (unsorted) and the elapsed seconds.
+ */
+export async function runBounded(opts: {
+  count: number;
+  concurrency: number;
+  maxSeconds: number;
+  task: (i: number) => Promise<void>;
+}): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
-  let errors = 0;
   let next = 0;
   const started = performance.now();
   const deadline = started + opts.maxSeconds * 1000;
   async function worker() {
-    while (next < opts.requests && performance.now() < deadline) {
+    while (next < opts.count && performance.now() < deadline) {
       const i = next++;
-      const { url, init } = opts.request(i);
       const t0 = performance.now();
+      await opts.task(i);
+      latencies.push(performance.now() - t0);
+    }
+  }
+  await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Sorts `latencies` and returns the p-th percentile (0..1), rounded. */
+export function percentile(latencies: number[], p: number): number {
+  latencies.sort((a, b) => a - b);
+  return round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0);
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const ok = opts.ok ?? ((s) => s < 400);
+  let errors = 0;
+  const { latencies, seconds } = await runBounded({
+    count: opts.requests,
+    concurrency: opts.concurrency,
+    maxSeconds: opts.maxSeconds,
+    task: async (i) => {
+      const { url, init } = opts.request(i);
       try {
         const res = await fetch(url, init);
         await res.arrayBuffer();
@@ -37,14 +66,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       } catch {
         errors++;
       }
-      latencies.push(performance.now() - t0);
-    }
-  }
-  await Promise.all(Array.from({ length: opts.concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0);
-  return { requests: latencies.length, errors, seconds: round(seconds), rps: round(latencies.length / seconds), p50Ms: pct(0.5), p99Ms: pct(0.99) };
+    },
+  });
+  return {
+    requests: latencies.length,
+    errors,
+    seconds: round(seconds),
+    rps: round(latencies.length / seconds),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+  };
 }
 
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -47,6 +47,16 @@ export function createKeys(prefix: string) {
      * TTL: LOGIN_FAILURE_WINDOW_SECONDS, set when the counter is created.
      */
     loginAttempts: (scope: 'email' | 'ip', id: string) => k('login-attempts', scope, id),
+    /**
+     * Sorted set, the sliding-window log of one identity under one rate-limit policy: a member per
+     * request unit, scored by its time in microseconds (sliding-window.lua). At most `limit`
+     * members; TTL = the window, renewed by each allowed request, so an idle identity leaves
+     * nothing behind. `<prefix>ratelimit:<policy>:{<identity>}`, plus `:<window>` (e.g. `:1m`)
+     * when the policy has several windows: the identity is the hash tag, so one call's keys share
+     * a Cluster slot.
+     */
+    rateLimit: (policy: string, identity: string, window?: string) =>
+      window === undefined ? k('ratelimit', policy, `{${identity}}`) : k('ratelimit', policy, `{${identity}}`, window),
   };
 }
 

@@ -94,5 +94,14 @@ declare module 'ioredis' {
 
     /** server/redis/scripts/login-attempt-release-1.lua: the attempts still counted */
     loginAttemptRelease(counter: string): Result<number, Context>;
+
+    /**
+     * server/redis/scripts/sliding-window.lua: `numKeys` window keys, then mode, cost and a
+     * (limit, windowMs) pair per key. Replies [allowed, remaining, waitMs, window index].
+     */
+    slidingWindow(
+      numKeys: number,
+      ...keysAndArgs: (string | number)[]
+    ): Result<[allowed: 0 | 1, remaining: number, waitMs: number, window: number], Context>;
   }
 }

@@ -1,27 +1,34 @@
+import type { AnyTRPCRouter } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { MiddlewareHandler } from 'hono';
 import { contextFromHono, type AppEnv } from '../context.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { authenticate } from '../middleware/session.ts';
-import type { AppRouter } from '../router.ts';
 import type { Services } from '../services.ts';
 
 export interface TrpcHandlerOptions {
-  router: AppRouter;
+  /** The app's router (tests may mount a purpose-built one with the same context). */
+  router: AnyTRPCRouter;
   deps: ServiceDeps;
   services: Services;
   /** Where the router is mounted, e.g. `/trpc`. */
   endpoint: string;
+  /** Most calls in one batch; tRPC refuses larger batches with 400 before running any. */
+  maxBatchSize?: number;
 }
 
 /** Serves the tRPC router from Hono; the context is what Hono's middleware resolved for the request. */
-export function trpcHandler({ router, deps, services, endpoint }: TrpcHandlerOptions): MiddlewareHandler<AppEnv> {
+export function trpcHandler({ router, deps, services, endpoint, maxBatchSize }: TrpcHandlerOptions): MiddlewareHandler<AppEnv> {
   return async function trpc(c) {
     const res = await fetchRequestHandler({
       endpoint,
       req: c.req.raw,
       router,
+      maxBatchSize,
       createContext: async ({ info }) => {
+        // A refusal decided by middleware fails every call of the request, in tRPC's format.
+        const refusal = c.get('refusal');
+        if (refusal) throw refusal;
         const ctx = contextFromHono(c, deps, services);
         // Subscriptions over SSE cannot send headers: their token comes as connectionParams { token }.
         const token = info.connectionParams?.token;

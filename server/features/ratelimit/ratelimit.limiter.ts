@@ -1,0 +1,196 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../logger.ts';
+import type { Keys } from '../../redis/keys.ts';
+
+/** One window of a policy. */
+export interface RateLimitWindow {
+  /** Most units allowed in any interval of `windowMs`. */
+  limit: number;
+  /** Length of the window in milliseconds. */
+  windowMs: number;
+}
+
+export interface RateLimitPolicy {
+  /** Names the policy in keys, logs, stats and headers: `[a-z][a-z0-9-]*`. */
+  name: string;
+  /** Enforced together: a request must fit in every one (1 to 4 windows, distinct lengths). */
+  windows: readonly RateLimitWindow[];
+  /**
+   * What a decision is when Redis does not answer within the timeout: `open` lets the request
+   * through, `closed` refuses it.
+   * @default 'open'
+   */
+  onRedisDown?: 'open' | 'closed';
+}
+
+/** A decision, with what the rate-limit headers need. */
+export interface RateLimitResult {
+  /** Whether the request may proceed (for `limit`, its units were recorded). */
+  allowed: boolean;
+  /** Limit of the window the figures below describe: the one that refused, else the tightest. */
+  limit: number;
+  /** Units left in that window after this decision: the fewest left in any window. */
+  remaining: number;
+  /** Milliseconds until that window frees a unit (refused: until it has room for this request). */
+  resetMs: number;
+  /** Milliseconds to wait before retrying; 0 when allowed. */
+  retryAfterMs: number;
+  /** The policy's name. */
+  policy: string;
+  /** Index in `policy.windows` of the window the figures describe. */
+  window: number;
+  /** Set when Redis did not answer in time and `onRedisDown` decided; the figures mean nothing then. */
+  reason?: 'redis-unavailable';
+}
+
+/**
+ * How a `limit` call ended. `fail_open` / `fail_closed`: Redis did not answer in time and the
+ * policy's `onRedisDown` decided instead.
+ */
+export type LimiterOutcome = 'allowed' | 'refused' | 'fail_open' | 'fail_closed';
+
+/** Decisions so far, by outcome. */
+export type LimiterStats = Record<LimiterOutcome, number>;
+
+export interface LimiterOptions {
+  /** The command connection; it must have the sliding-window script defined (createRedis does). */
+  redis: Redis;
+  keys: Keys;
+  policy: RateLimitPolicy;
+  /**
+   * Longest a decision waits for Redis; after it the policy's `onRedisDown` decides. Independent
+   * of the connection's command timeout, which may be much longer.
+   * @default 200
+   */
+  timeoutMs?: number;
+  /** Where Redis outages are reported: one line when decisions start failing, one when they recover. */
+  logger?: Logger;
+  /** Called once per `limit` decision (not `peek`), e.g. to count it in metrics. */
+  onDecision?: (outcome: LimiterOutcome) => void;
+}
+
+export interface Limiter {
+  readonly policy: RateLimitPolicy;
+  /** Most units one request may cost: the smallest limit among the windows. */
+  readonly capacity: number;
+  readonly stats: Readonly<LimiterStats>;
+  /**
+   * Spends `cost` units of `identity`'s budget in every window, or none when any window is full.
+   * Rejects only for a cost outside 1..capacity; when Redis fails or is slow, the result says so
+   * (`reason`) instead.
+   * @example
+   * const r = await limiter.limit(`ip:${ip}`);
+   * if (!r.allowed) throw new AppError('TOO_MANY_REQUESTS', 'Slow down', { retryAfter: Math.ceil(r.retryAfterMs / 1000) });
+   */
+  limit(identity: string, cost?: number): Promise<RateLimitResult>;
+  /** What `limit(identity)` would decide, without spending or writing anything. */
+  peek(identity: string): Promise<RateLimitResult>;
+}
+
+const policyName = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** `60000` -> `1m`: the suffix that tells a policy's window keys apart. */
+export function windowLabel(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+function checkPolicy(policy: RateLimitPolicy): void {
+  const where = `rate-limit policy "${policy?.name}"`;
+  if (!policyName.test(policy?.name ?? '')) throw new Error(`${where}: name must match ${policyName}`);
+  const { windows } = policy;
+  if (!Array.isArray(windows) || windows.length < 1 || windows.length > 4) throw new Error(`${where}: needs 1 to 4 windows`);
+  for (const w of windows) {
+    if (!Number.isSafeInteger(w.limit) || w.limit < 1) throw new Error(`${where}: limit must be an integer >= 1`);
+    if (!Number.isSafeInteger(w.windowMs) || w.windowMs < 1) throw new Error(`${where}: windowMs must be an integer >= 1`);
+  }
+  if (new Set(windows.map((w) => w.windowMs)).size !== windows.length) throw new Error(`${where}: window lengths must differ`);
+}
+
+/** Resolves like `promise`, or rejects after `ms`; the late outcome of `promise` is absorbed. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * A sliding-window rate limiter for one policy: one Lua call (server/redis/scripts/sliding-window.lua)
+ * per decision, exact across any number of app instances sharing the Redis.
+ * @example
+ * const login = createLimiter({ redis, keys, policy: { name: 'login', windows: [{ limit: 10, windowMs: 60_000 }], onRedisDown: 'closed' } });
+ * const { allowed, remaining, retryAfterMs } = await login.limit('ip:203.0.113.7');
+ */
+export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, onDecision }: LimiterOptions): Limiter {
+  checkPolicy(policy);
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new Error('createLimiter: timeoutMs must be an integer >= 1');
+  const onRedisDown = policy.onRedisDown ?? 'open';
+  // A one-window policy keeps the plain `ratelimit:<policy>:{<identity>}` key; several need a suffix each.
+  const labels = policy.windows.length === 1 ? [undefined] : policy.windows.map((w) => windowLabel(w.windowMs));
+  const windowArgs = policy.windows.flatMap((w) => [String(w.limit), String(w.windowMs)]);
+  const capacity = Math.min(...policy.windows.map((w) => w.limit));
+  const stats: LimiterStats = { allowed: 0, refused: 0, fail_open: 0, fail_closed: 0 };
+  let redisAnswers = true;
+
+  function answered([allowed, remaining, waitMs, window]: [0 | 1, number, number, number]): RateLimitResult {
+    if (!redisAnswers) {
+      redisAnswers = true;
+      logger?.info('rate limiting available again', { policy: policy.name });
+    }
+    return {
+      allowed: allowed === 1,
+      limit: policy.windows[window]!.limit,
+      remaining,
+      resetMs: waitMs,
+      retryAfterMs: allowed === 1 ? 0 : waitMs,
+      policy: policy.name,
+      window,
+    };
+  }
+
+  function failed(err: unknown): RateLimitResult {
+    if (redisAnswers) {
+      redisAnswers = false;
+      logger?.warn(`rate limiting unavailable: failing ${onRedisDown}`, { policy: policy.name, err: (err as Error).message });
+    }
+    const allowed = onRedisDown === 'open';
+    return { allowed, limit: capacity, remaining: 0, resetMs: 0, retryAfterMs: 0, policy: policy.name, window: 0, reason: 'redis-unavailable' };
+  }
+
+  function decide(mode: 'consume' | 'peek', identity: string, cost: number): Promise<RateLimitResult> {
+    const windowKeys = labels.map((label) => keys.rateLimit(policy.name, identity, label));
+    const reply = redis.slidingWindow(windowKeys.length, ...windowKeys, mode, cost, ...windowArgs);
+    return within(reply, timeoutMs).then(answered, failed);
+  }
+
+  return {
+    policy,
+    capacity,
+    stats,
+    async limit(identity, cost = 1) {
+      if (!Number.isSafeInteger(cost) || cost < 1 || cost > capacity) {
+        throw new RangeError(`rate-limit policy "${policy.name}": cost must be an integer from 1 to ${capacity}, got ${cost}`);
+      }
+      const result = await decide('consume', identity, cost);
+      const outcome: LimiterOutcome = result.reason
+        ? result.allowed ? 'fail_open' : 'fail_closed'
+        : result.allowed ? 'allowed' : 'refused';
+      stats[outcome]++;
+      onDecision?.(outcome);
+      return result;
+    },
+    peek: (identity) => decide('peek', identity, 1),
+  };
+}
