@@ -12,6 +12,11 @@ export function createKeys(prefix: string) {
     prefix,
     /** String, SET NX PX: a short-lived lock (TTL = its PX). */
     lock: (name: string) => k('lock', name),
+    /**
+     * Stream: the app's event log (shared/events.ts), XADD with an approximate MAXLEN cap
+     * (EVENT_STREAM_MAXLEN). No TTL: the cap bounds it, and consumers resume from ids in it.
+     */
+    events: () => k('events'),
 
     // Auth. Everything about one user's sessions shares the hash tag {u:<userId>}, so the session
     // scripts (server/redis/scripts/session-*.lua) touch one Redis Cluster slot.
