@@ -8,7 +8,7 @@ import { loadConfig } from '../server/config.ts';
 import { createDb } from '../server/db/db.ts';
 import { migrate } from '../server/db/migrate.ts';
 import { createLogger } from '../server/logger.ts';
-import { closeRedis, createRedis } from '../server/redis/client.ts';
+import { closeRedis, createRedis, createSubscriber } from '../server/redis/client.ts';
 import { benchRedis } from './lib/env.ts';
 import { round, type LoadOptions } from './lib/load.ts';
 import { authScenario } from './scenarios/auth.ts';
@@ -50,13 +50,15 @@ async function main() {
       await client.connect();
       const db = await createDb({ url: 'memory://' });
       await migrate(db);
-      const built = createApp({ config, redis: client, db, clock: systemClock, logger });
+      const subscriber = createSubscriber(client, logger);
+      const built = createApp({ config, redis: client, subscriber, db, clock: systemClock, logger });
       for (const task of built.startup) await task.run();
       built.background.forEach((t) => t.start());
       return {
         ...built,
         close: async () => {
           for (const t of built.background) await t.stop();
+          await closeRedis(subscriber);
           await closeRedis(client);
           await db.close();
         },

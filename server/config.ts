@@ -148,6 +148,16 @@ export const configSchema = z
     LOGIN_SLOWDOWN_MS: int(0, 10_000).default(500),
     /** Origins besides the API's own host that may send cookie-authenticated unsafe requests. */
     CSRF_ALLOWED_ORIGINS: originList.default([]),
+    /** Lifetime of a cached post and of a cached list page; each entry gets ±10% jitter so they do not expire together. */
+    POST_CACHE_TTL_SECONDS: int(1, 7 * DAY).default(3600),
+    /** Lifetime of the "no such post" entry for an id that does not exist. */
+    POST_NEGATIVE_CACHE_TTL_SECONDS: int(1, 3600).default(30),
+    /** How long a request waits for another instance filling the same entry before it reads SQL itself. */
+    POST_FILL_WAIT_MS: int(10, 10_000).default(1000),
+    /** Views counted in Redis are added to the SQL totals this often (and at shutdown). */
+    VIEW_FLUSH_INTERVAL_MS: int(100, 3_600_000).default(5000),
+    /** A view waits in the process at most this long before it is sent to Redis (sooner with the next read). */
+    VIEW_BUFFER_MS: int(0, 5000).default(50),
   })
   .superRefine((c, ctx) => {
     // A touch interval as long as the idle timeout would let active sessions expire between writes.

@@ -1,11 +1,13 @@
 import { authRouter } from './features/auth/auth.router.ts';
 import { healthProcedure } from './features/health/health.router.ts';
+import { postsRouter } from './features/posts/posts.router.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
 /** The root router only puts the feature routers together. */
 export const appRouter = router({
   health: healthProcedure,
   auth: authRouter,
+  posts: postsRouter,
 });
 
 export type AppRouter = typeof appRouter;

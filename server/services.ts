@@ -1,6 +1,7 @@
 import type { ServiceDeps } from './deps.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
 import { createHealthService } from './features/health/health.service.ts';
+import { createPostsService } from './features/posts/posts.service.ts';
 import { createRateLimitService } from './features/ratelimit/ratelimit.service.ts';
 
 /** Builds every feature service once per app from the shared deps. */
@@ -9,6 +10,7 @@ export function createServices(deps: ServiceDeps) {
     health: createHealthService(deps),
     auth: createAuthService(deps),
     rateLimit: createRateLimitService(deps),
+    posts: createPostsService(deps),
   };
 }
 
