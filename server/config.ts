@@ -152,6 +152,8 @@ export const configSchema = z
     POST_CACHE_TTL_SECONDS: int(1, 7 * DAY).default(3600),
     /** Lifetime of the "no such post" entry for an id that does not exist. */
     POST_NEGATIVE_CACHE_TTL_SECONDS: int(1, 3600).default(30),
+    /** A cache lookup that takes longer is abandoned and the read is served from SQL (a frozen Redis must not stall reads). */
+    POST_CACHE_TIMEOUT_MS: int(5, 10_000).default(200),
     /** How long a request waits for another instance filling the same entry before it reads SQL itself. */
     POST_FILL_WAIT_MS: int(10, 10_000).default(1000),
     /** Views counted in Redis are added to the SQL totals this often (and at shutdown). */

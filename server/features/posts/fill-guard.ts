@@ -3,9 +3,13 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 import type { PubSub } from '../../redis/pubsub.ts';
+import { within } from '../../timeout.ts';
 
-/** What a look in the cache found: the value, or what the loader needs to know about the miss. */
-export type Checked<T, M> = { hit: true; value: T } | { hit: false; miss: M };
+/**
+ * What a look in the cache found: the value, or what the loader needs to know about the miss
+ * (`redisFailed`: Redis did not answer, so nothing may be stored and nobody will announce a fill).
+ */
+export type Checked<T, M> = { hit: true; value: T } | { hit: false; miss: M; redisFailed?: true };
 
 /** How to fill one cache entry: look, load from SQL, store (the store may refuse, e.g. a fence). */
 export interface FillSteps<T, M> {
@@ -45,9 +49,11 @@ export interface FillGuardOptions {
   waitMs: number;
   /** The lock's TTL; a load older than this is served but not stored (its lock may be someone else's by then). */
   lockMs: number;
+  /** Bound on each Redis step (lock attempt, store): past it, Redis counts as failing and SQL answers. */
+  timeoutMs: number;
 }
 
-export function createFillGuard({ redis, pubsub, keys, logger, waitMs, lockMs }: FillGuardOptions): FillGuard {
+export function createFillGuard({ redis, pubsub, keys, logger, waitMs, lockMs, timeoutMs }: FillGuardOptions): FillGuard {
   const channel = keys.cacheFilledChannel();
   const flights = new Map<string, Promise<Filled<unknown>>>();
   const waiters = new Map<string, Set<() => void>>();
@@ -76,7 +82,7 @@ export function createFillGuard({ redis, pubsub, keys, logger, waitMs, lockMs }:
     const announced = waitFor(name);
     // One round trip: the lock attempt and a second look (someone may have filled it since our miss).
     const [locked, checked] = await Promise.all([
-      redis.set(lockKey, token, 'PX', lockMs, 'NX').catch(() => null),
+      within(redis.set(lockKey, token, 'PX', lockMs, 'NX'), timeoutMs, 'cache fill lock').catch(() => 'failed' as const),
       steps.check(),
     ]);
     if (checked.hit) {
@@ -98,15 +104,18 @@ export function createFillGuard({ redis, pubsub, keys, logger, waitMs, lockMs }:
       }
       const fresh = performance.now() - started < lockMs;
       // Store, announce and unlock in one round trip, in this order on the connection.
-      await Promise.all([
-        fresh ? steps.store(value, checked.miss) : undefined,
-        redis.publish(channel, name),
-        redis.releaseLock(lockKey, token),
-      ]).catch((err: Error) => logger.warn('cache fill not stored', { name, err: err.message }));
+      const stored = Promise.all([fresh ? steps.store(value, checked.miss) : undefined, redis.publish(channel, name), redis.releaseLock(lockKey, token)]);
+      await within(stored, timeoutMs, 'cache fill').catch((err: Error) => logger.warn('cache fill not stored', { name, err: err.message }));
       return { value, source: 'database' };
     }
 
-    // Someone else holds the lock (or Redis failed): wait for its message, then look again.
+    if (locked === 'failed' || checked.redisFailed) {
+      // Redis is not answering: nobody will announce anything, and nothing can be stored.
+      announced.cancel();
+      return { value: await steps.load(checked.miss), source: 'database' };
+    }
+
+    // Someone else holds the lock: wait for its message (or waitMs), then look again.
     await announced.done;
     const again = await steps.check();
     if (again.hit) return { value: again.value, source: 'cache' };

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Post } from '../../../shared/posts.ts';
 import type { Keys } from '../../redis/keys.ts';
 import type { Checked, FillGuard, Filled } from './fill-guard.ts';
+import { within } from '../../timeout.ts';
 import { jitter } from './post-cache.ts';
 
 /** One cached list page: the posts and how many match in all. */
@@ -15,13 +16,15 @@ interface ListMiss {
   version: number;
 }
 
-export type ListRead = Checked<ListPage, ListMiss> & { redisFailed?: true };
+export type ListRead = Checked<ListPage, ListMiss>;
 
 export interface ListCacheOptions {
   redis: Redis;
   keys: Keys;
   guard: FillGuard;
   ttlMs: number;
+  /** A lookup without an answer by then counts as Redis failing (the read goes to SQL). */
+  timeoutMs: number;
 }
 
 /**
@@ -32,7 +35,7 @@ export interface ListCacheOptions {
  * One MGET reads the version and the page under the version this process saw last; only when the
  * version moved does a second read follow.
  */
-export function createListCache({ redis, keys, guard, ttlMs }: ListCacheOptions) {
+export function createListCache({ redis, keys, guard, ttlMs, timeoutMs }: ListCacheOptions) {
   const versionKey = keys.postListVersion();
   let lastVersion = 0;
 
@@ -52,7 +55,7 @@ export function createListCache({ redis, keys, guard, ttlMs }: ListCacheOptions)
 
   /** Never rejects: a Redis failure is a miss that must not be stored. */
   const read = (generation: number, query: string): Promise<ListRead> =>
-    readOrThrow(generation, query).catch(() => ({ hit: false, miss: { version: -1 }, redisFailed: true }));
+    within(readOrThrow(generation, query), timeoutMs, 'list cache lookup').catch(() => ({ hit: false, miss: { version: -1 }, redisFailed: true }));
 
   return {
     read,

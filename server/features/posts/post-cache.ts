@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Post } from '../../../shared/posts.ts';
 import type { Keys } from '../../redis/keys.ts';
+import { within } from '../../timeout.ts';
 import type { Checked, FillGuard, Filled } from './fill-guard.ts';
 import type { PostRecord } from './posts.repo.ts';
 
@@ -12,8 +13,8 @@ export interface EntryMiss {
 /** A post with its version, or null for "no such post" (the negative entry). */
 export type CachedPost = PostRecord | null;
 
-/** A cache read's reply: a miss with fence -1 when Redis did not answer (nothing may be stored then). */
-export type EntryRead = Checked<CachedPost, EntryMiss> & { redisFailed?: true };
+/** A cache read's reply; when Redis did not answer, a miss with `redisFailed` (and fence -1, which no fill passes). */
+export type EntryRead = Checked<CachedPost, EntryMiss>;
 
 export interface PostCacheOptions {
   redis: Redis;
@@ -23,6 +24,8 @@ export interface PostCacheOptions {
   load(id: number): Promise<PostRecord | null>;
   ttlMs: number;
   negativeTtlMs: number;
+  /** A lookup without an answer by then counts as Redis failing (the read goes to SQL). */
+  timeoutMs: number;
 }
 
 /** ±10%: entries filled together (after a deploy, a new generation) do not all expire together. */
@@ -37,7 +40,7 @@ export const jitter = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2
  * which refuses any version below the fence: a reader that loaded the old post before an update
  * cannot put it back afterwards.
  */
-export function createPostCache({ redis, keys, guard, load, ttlMs, negativeTtlMs }: PostCacheOptions) {
+export function createPostCache({ redis, keys, guard, load, ttlMs, negativeTtlMs, timeoutMs }: PostCacheOptions) {
   /** Invalidation fences live twice as long as an entry can, so they outlive every entry they guard. */
   const fenceTtlMs = 2 * Math.ceil(ttlMs * 1.1);
 
@@ -60,7 +63,7 @@ export function createPostCache({ redis, keys, guard, load, ttlMs, negativeTtlMs
 
   /** One MGET of the entry and its fence; never rejects. */
   function read(generation: number, id: number): Promise<EntryRead> {
-    return redis.mget(keys.postEntry(generation, id), keys.postFence(id)).then(
+    return within(redis.mget(keys.postEntry(generation, id), keys.postFence(id)), timeoutMs, 'post cache lookup').then(
       ([entry, fence]) => decode(entry ?? null, fence ?? null),
       () => ({ hit: false, miss: { fence: -1 }, redisFailed: true }),
     );

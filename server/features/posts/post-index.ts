@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from '../../db/db.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
+import { within } from '../../timeout.ts';
 import { createPostsRepo } from './posts.repo.ts';
 
 /** One post's change, as the index needs it. */
@@ -21,6 +22,8 @@ export interface PostIndexOptions {
   keys: Keys;
   db: Db;
   logger: Logger;
+  /** Bound on a query's Redis read; past it the caller answers from SQL. */
+  timeoutMs: number;
 }
 
 const REBUILD_LOCK_MS = 60_000;
@@ -38,7 +41,7 @@ const CHUNK = 500;
  *   drift was found, first start), callers answer from SQL and the index is rebuilt from SQL in the
  *   background, under a Redis lock and a SQL table lock that holds writes off meanwhile.
  */
-export function createPostIndex({ redis, keys, db, logger }: PostIndexOptions) {
+export function createPostIndex({ redis, keys, db, logger, timeoutMs }: PostIndexOptions) {
   const ready = keys.postIndexReady();
   let rebuilding: Promise<void> | null = null;
 
@@ -110,7 +113,8 @@ export function createPostIndex({ redis, keys, db, logger }: PostIndexOptions) {
     /** Post ids with all (or any) of `tags`, newest first; null when the index is not ready. */
     async tagged(tags: readonly string[], mode: 'all' | 'any'): Promise<number[] | null> {
       const keyList = [ready, ...tags.map(keys.tagPosts)];
-      const ids = await redis.tagsQuery(keyList.length, ...keyList, mode).catch(() => null);
+      const ids = await within(redis.tagsQuery(keyList.length, ...keyList, mode), timeoutMs, 'tag query').catch(() => undefined);
+      if (ids === undefined) return null; // Redis not answering
       if (ids === null) {
         void ensureBuilt();
         return null;
@@ -121,7 +125,8 @@ export function createPostIndex({ redis, keys, db, logger }: PostIndexOptions) {
     /** One page of an author's post ids, newest first, and their count; null when the index is not ready. */
     async authored(authorId: number, offset: number, limit: number): Promise<{ ids: number[]; total: number } | null> {
       const key = keys.userPosts(authorId);
-      const reply = await redis.multi().exists(ready).zrevrange(key, offset, offset + limit - 1).zcard(key).exec().catch(() => null);
+      const query = redis.multi().exists(ready).zrevrange(key, offset, offset + limit - 1).zcard(key).exec();
+      const reply = await within(query, timeoutMs, 'author query').catch(() => null);
       if (!reply || reply.some(([err]) => err)) return null;
       if (reply[0]![1] !== 1) {
         void ensureBuilt();

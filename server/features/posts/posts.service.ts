@@ -15,6 +15,7 @@ import type {
 import type { BackgroundTask } from '../../app.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
+import { within } from '../../timeout.ts';
 import type { AuthSession } from '../auth/auth.types.ts';
 import { createCacheGeneration } from './cache-generation.ts';
 import { createFillGuard } from './fill-guard.ts';
@@ -64,7 +65,8 @@ export function createPostsService(deps: ServiceDeps) {
   const { config, redis, db, keys, clock, logger, metrics, pubsub } = deps;
   const repo = createPostsRepo(db);
   const generation = createCacheGeneration({ redis, pubsub, keys, logger });
-  const guard = createFillGuard({ redis, pubsub, keys, logger, waitMs: config.POST_FILL_WAIT_MS, lockMs: FILL_LOCK_MS });
+  const timeoutMs = config.POST_CACHE_TIMEOUT_MS;
+  const guard = createFillGuard({ redis, pubsub, keys, logger, waitMs: config.POST_FILL_WAIT_MS, lockMs: FILL_LOCK_MS, timeoutMs });
   const ttlMs = config.POST_CACHE_TTL_SECONDS * 1000;
   const entries = createPostCache({
     redis,
@@ -73,9 +75,10 @@ export function createPostsService(deps: ServiceDeps) {
     load: (id) => repo.findById(id),
     ttlMs,
     negativeTtlMs: config.POST_NEGATIVE_CACHE_TTL_SECONDS * 1000,
+    timeoutMs,
   });
-  const lists = createListCache({ redis, keys, guard, ttlMs });
-  const index = createPostIndex({ redis, keys, db, logger });
+  const lists = createListCache({ redis, keys, guard, ttlMs, timeoutMs });
+  const index = createPostIndex({ redis, keys, db, logger, timeoutMs });
   const viewsDropped = new Counter({
     name: 'post_views_dropped_total',
     help: 'Post views lost because Redis did not take them',
@@ -89,7 +92,7 @@ export function createPostsService(deps: ServiceDeps) {
     bufferMs: config.VIEW_BUFFER_MS,
     onDropped: (n) => viewsDropped.inc(n),
   });
-  const views = createViewStore({ redis, keys, db, logger, recorder, intervalMs: config.VIEW_FLUSH_INTERVAL_MS });
+  const views = createViewStore({ redis, keys, db, logger, recorder, intervalMs: config.VIEW_FLUSH_INTERVAL_MS, timeoutMs });
   metrics.registerBacklog('post-views', () => views.backlog());
 
   const listeners = new Set<(event: PostEvent) => void>();
@@ -272,9 +275,8 @@ export function createPostsService(deps: ServiceDeps) {
       const hour = hourEpoch(clock.now());
       const buckets = Array.from({ length: TRENDING_HOURS }, (_, i) => keys.trendingBucket(hour - i));
       void recorder.send();
-      const ids = await redis
-        .trendingTop(buckets.length + 1, keys.trendingScratch(), ...buckets, TRENDING_SIZE)
-        .then((r) => r.map(Number), () => [] as number[]);
+      const top = redis.trendingTop(buckets.length + 1, keys.trendingScratch(), ...buckets, TRENDING_SIZE);
+      const ids = await within(top, timeoutMs, 'trending').then((r) => r.map(Number), () => [] as number[]);
       const byId = new Map((await repo.findByIds(ids)).map((p) => [p.id, p]));
       return ids.flatMap((id) => byId.get(id) ?? []);
     },

@@ -4,6 +4,7 @@ import type { BackgroundTask } from '../../app.ts';
 import type { Db } from '../../db/db.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
+import { within } from '../../timeout.ts';
 import { createPostsRepo } from './posts.repo.ts';
 import type { ViewRecorder } from './views.recorder.ts';
 
@@ -14,6 +15,8 @@ export interface ViewStoreOptions {
   logger: Logger;
   recorder: ViewRecorder;
   intervalMs: number;
+  /** Bound on the Redis snapshot of a read; past it the SQL total answers. */
+  timeoutMs: number;
 }
 
 /** Longest a flush may hold the flush lock; a flusher that died lets the next one in after it. */
@@ -32,7 +35,7 @@ const FLUSH_LOCK_MS = 30_000;
  * A crash between 2 and 3 leaves the batch in Redis; the next flush applies it again, and SQL
  * ignores it: nothing is counted twice. A Redis loss costs at most the views of one interval.
  */
-export function createViewStore({ redis, keys, db, logger, recorder, intervalMs }: ViewStoreOptions) {
+export function createViewStore({ redis, keys, db, logger, recorder, intervalMs, timeoutMs }: ViewStoreOptions) {
   const pending = keys.viewsPending();
   const flushing = keys.viewsFlushing();
   const seqKey = keys.viewsBatchSeq();
@@ -130,7 +133,7 @@ export function createViewStore({ redis, keys, db, logger, recorder, intervalMs 
       for (let attempt = 0; attempt < 3; attempt++) {
         const appliedBefore = await repo.appliedSeq();
         void recorder.send(); // same tick as the snapshot: our own buffered views are in it
-        const snapshot = await redis.viewsSnapshot(pending, flushing, seqKey, postId).catch(() => null);
+        const snapshot = await within(redis.viewsSnapshot(pending, flushing, seqKey, postId), timeoutMs, 'views snapshot').catch(() => null);
         const row = await repo.viewTotal(postId);
         if (!row) return null;
         last = row.views;
