@@ -34,8 +34,13 @@ export async function getJson<T = unknown>(t: TestApp, path: string, headers: Re
   return { status: res.status, body: (await res.json()) as T };
 }
 
-/** Everything the app stored about posts: every key under the prefix with its value, and the posts table. */
+/**
+ * Everything the app stored about posts: every key under the prefix with its value, the posts
+ * table and the view flushes. Views buffered in the process are sent first, so that earlier
+ * reads' views do not land in the middle of a comparison.
+ */
 export async function postStores(t: TestApp): Promise<{ redis: Record<string, string[]>; posts: unknown[]; flushes: unknown[] }> {
+  await t.services.posts.internals.recorder.send();
   const redis: Record<string, string[]> = {};
   for (const key of await scanKeys(t.redis, t.config.REDIS_KEY_PREFIX)) {
     // Sessions are touched by every authenticated call: not what these checks are about.
