@@ -11,10 +11,10 @@ import { within } from '../../timeout.ts';
  */
 export type Checked<T, M> = { hit: true; value: T } | { hit: false; miss: M; redisFailed?: true };
 
-/** How to fill one cache entry: look, load from SQL, store (the store may refuse, e.g. a fence). */
+/** How to fill one cache entry: look (never rejects), load from SQL, store (the store may refuse, e.g. a fence). */
 export interface FillSteps<T, M> {
   check(): Promise<Checked<T, M>>;
-  load(miss: M): Promise<T>;
+  load(): Promise<T>;
   store(value: T, miss: M): Promise<unknown>;
 }
 
@@ -33,9 +33,10 @@ export interface FillGuard {
    *   cache. The holder loads, stores, then publishes `name` on the "filled" channel; the others
    *   wait for that message (no polling) at most `waitMs`, look again, and only if the entry is
    *   still missing load SQL themselves (without storing).
-   * A Redis failure anywhere degrades to loading SQL; it never fails the call.
+   * A Redis failure anywhere degrades to loading SQL; it never fails the call. With `viaRedis`
+   * false (Redis just failed, or the cache is bypassed) the run only loads, still once per process.
    */
-  run<T, M>(name: string, steps: FillSteps<T, M>): Promise<Filled<T>>;
+  run<T, M>(name: string, steps: FillSteps<T, M>, viaRedis?: boolean): Promise<Filled<T>>;
   /** Subscribes to the "filled" channel (the app's subscriber connection). */
   start(): Promise<void>;
 }
@@ -96,7 +97,7 @@ export function createFillGuard({ redis, pubsub, keys, logger, waitMs, lockMs, t
       const started = performance.now();
       let value: T;
       try {
-        value = await steps.load(checked.miss);
+        value = await steps.load();
       } catch (err) {
         // Tell the waiters now rather than let them time out; they will try SQL themselves.
         void Promise.all([redis.publish(channel, name), redis.releaseLock(lockKey, token)]).catch(() => {});
@@ -112,21 +113,22 @@ export function createFillGuard({ redis, pubsub, keys, logger, waitMs, lockMs, t
     if (locked === 'failed' || checked.redisFailed) {
       // Redis is not answering: nobody will announce anything, and nothing can be stored.
       announced.cancel();
-      return { value: await steps.load(checked.miss), source: 'database' };
+      return { value: await steps.load(), source: 'database' };
     }
 
     // Someone else holds the lock: wait for its message (or waitMs), then look again.
     await announced.done;
     const again = await steps.check();
     if (again.hit) return { value: again.value, source: 'cache' };
-    return { value: await steps.load(again.miss), source: 'database' };
+    return { value: await steps.load(), source: 'database' };
   }
 
   return {
-    run<T, M>(name: string, steps: FillSteps<T, M>) {
+    run<T, M>(name: string, steps: FillSteps<T, M>, viaRedis = true) {
       let flight = flights.get(name) as Promise<Filled<T>> | undefined;
       if (!flight) {
-        flight = fill(name, steps).finally(() => flights.delete(name));
+        const run = viaRedis ? fill(name, steps) : steps.load().then((value) => ({ value, source: 'database' as const }));
+        flight = run.finally(() => flights.delete(name));
         flights.set(name, flight);
       }
       return flight;

@@ -53,21 +53,30 @@ export function createListCache({ redis, keys, guard, ttlMs, timeoutMs }: ListCa
     return decode(await redis.get(keys.postListPage(generation, version, query)), version);
   }
 
+  const unavailable: ListRead = { hit: false, miss: { version: -1 }, redisFailed: true };
+
   /** Never rejects: a Redis failure is a miss that must not be stored. */
   const read = (generation: number, query: string): Promise<ListRead> =>
-    within(readOrThrow(generation, query), timeoutMs, 'list cache lookup').catch(() => ({ hit: false, miss: { version: -1 }, redisFailed: true }));
+    within(readOrThrow(generation, query), timeoutMs, 'list cache lookup').catch(() => unavailable);
 
   return {
     read,
 
-    fill(generation: number, query: string, version: number, load: () => Promise<ListPage>): Promise<Filled<ListPage>> {
-      return guard.run<ListPage, ListMiss>(`list:g${generation}:v${version}:${query}`, {
-        check: () => read(generation, query),
+    /**
+     * After a miss under list `version`: one SQL load for all concurrent misses (FillGuard), then
+     * the page is stored under that version. `generation` null or `viaRedis` false: only the load.
+     */
+    fill(generation: number | null, query: string, version: number, load: () => Promise<ListPage>, viaRedis = true): Promise<Filled<ListPage>> {
+      const steps = {
+        check: () => (generation === null ? Promise.resolve(unavailable) : read(generation, query)),
         load,
-        store: async (page, miss) => {
-          if (miss.version >= 0) await redis.set(keys.postListPage(generation, miss.version, query), JSON.stringify(page), 'PX', jitter(ttlMs));
+        store: async (page: ListPage, miss: ListMiss) => {
+          if (generation !== null && miss.version >= 0) {
+            await redis.set(keys.postListPage(generation, miss.version, query), JSON.stringify(page), 'PX', jitter(ttlMs));
+          }
         },
-      });
+      };
+      return guard.run<ListPage, ListMiss>(`list:g${generation}:v${version}:${query}`, steps, viaRedis && generation !== null);
     },
 
     /** After a write committed: every cached page becomes unreachable. Rejects when Redis does not answer. */

@@ -61,11 +61,13 @@ export function createPostCache({ redis, keys, guard, load, ttlMs, negativeTtlMs
     return { hit: false, miss: { fence } };
   }
 
+  const unavailable: EntryRead = { hit: false, miss: { fence: -1 }, redisFailed: true };
+
   /** One MGET of the entry and its fence; never rejects. */
   function read(generation: number, id: number): Promise<EntryRead> {
     return within(redis.mget(keys.postEntry(generation, id), keys.postFence(id)), timeoutMs, 'post cache lookup').then(
       ([entry, fence]) => decode(entry ?? null, fence ?? null),
-      () => ({ hit: false, miss: { fence: -1 }, redisFailed: true }),
+      () => unavailable,
     );
   }
 
@@ -80,13 +82,20 @@ export function createPostCache({ redis, keys, guard, load, ttlMs, negativeTtlMs
   return {
     read,
 
-    /** After a miss: one SQL load for all concurrent misses (FillGuard), then a fenced fill. */
-    fill(generation: number, id: number): Promise<Filled<CachedPost>> {
-      return guard.run<CachedPost, EntryMiss>(`post:g${generation}:${id}`, {
-        check: () => read(generation, id),
+    /**
+     * After a miss: one SQL load for all concurrent misses (FillGuard), then a fenced fill.
+     * `generation` null (the cache is bypassed) or `viaRedis` false (Redis just failed): only the
+     * load, still shared by concurrent callers.
+     */
+    fill(generation: number | null, id: number, viaRedis = true): Promise<Filled<CachedPost>> {
+      const steps = {
+        check: () => (generation === null ? Promise.resolve(unavailable) : read(generation, id)),
         load: () => load(id),
-        store: (record, miss) => store(generation, id, record, miss),
-      });
+        store: async (record: CachedPost, miss: EntryMiss) => {
+          if (generation !== null) await store(generation, id, record, miss);
+        },
+      };
+      return guard.run<CachedPost, EntryMiss>(`post:g${generation}:${id}`, steps, viaRedis && generation !== null);
     },
 
     /**

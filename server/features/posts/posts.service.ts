@@ -143,8 +143,7 @@ export function createPostsService(deps: ServiceDeps) {
       return { record: first.value, source: 'cache' };
     }
     metrics.cacheLookup('post', 'miss');
-    if (gen === null || !first || first.redisFailed) return { record: await repo.findById(id), source: 'database' };
-    const filled = await entries.fill(gen, id);
+    const filled = await entries.fill(gen, id, !first?.redisFailed);
     return { record: filled.value, source: filled.source };
   }
 
@@ -158,7 +157,7 @@ export function createPostsService(deps: ServiceDeps) {
       found = { value: first.value, source: 'cache' };
     } else {
       metrics.cacheLookup('post-list', 'miss');
-      found = gen === null || !first || first.redisFailed ? { value: await load(), source: 'database' } : await lists.fill(gen, name, first.miss.version, load);
+      found = await lists.fill(gen, name, first?.miss.version ?? -1, load, !first?.redisFailed);
     }
     return { source: found.source, data: found.value.data, page, limit, total: found.value.total };
   }
