@@ -13,6 +13,7 @@ import { benchRedis } from './lib/env.ts';
 import { round, type LoadOptions } from './lib/load.ts';
 import { authScenario } from './scenarios/auth.ts';
 import { healthScenario } from './scenarios/health.ts';
+import { postsScenario } from './scenarios/posts.ts';
 import { rateLimitScenario } from './scenarios/ratelimit.ts';
 
 export interface BenchContext {
@@ -30,7 +31,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario];
 
 async function main() {
   const only = process.argv[2];
@@ -46,7 +47,7 @@ async function main() {
     async buildApp(env = {}) {
       const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REDIS_URL: redis.url, DATABASE_URL: 'memory://', REDIS_KEY_PREFIX: `bench:${Date.now()}:`, ...env });
       const logger = createLogger(config.LOG_LEVEL);
-      const client = createRedis({ url: redis.url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
+      const client = createRedis({ url: config.REDIS_URL ?? redis.url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
       await client.connect();
       const db = await createDb({ url: 'memory://' });
       await migrate(db);

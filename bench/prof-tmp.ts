@@ -1,0 +1,28 @@
+import { serve as nodeServe } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../server/app.ts';
+import { systemClock } from '../server/clock.ts';
+import { loadConfig } from '../server/config.ts';
+import { createDb } from '../server/db/db.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { createLogger } from '../server/logger.ts';
+import { createRedis, createSubscriber } from '../server/redis/client.ts';
+import { runLoadInChild } from './lib/load.ts';
+
+const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REDIS_URL: process.env.R, DATABASE_URL: 'memory://', REDIS_KEY_PREFIX: `prof:${Date.now()}:`, SEED_DEMO: 'true', RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_MAX: '100000', RATE_LIMIT_WINDOW_SECONDS: '1' });
+const logger = createLogger('silent');
+const redis = createRedis({ url: config.REDIS_URL!, commandTimeoutMs: 1000, logger });
+await redis.connect();
+const db = await createDb({ url: 'memory://' });
+await migrate(db);
+const built = createApp({ config, redis, subscriber: createSubscriber(redis, logger), db, clock: systemClock, logger });
+for (const t of built.startup) await t.run();
+const url: string = await new Promise((resolve) => { nodeServe({ fetch: built.app.fetch, port: 0, hostname: '127.0.0.1' }, (i: AddressInfo) => resolve(`http://127.0.0.1:${i.port}`)); });
+const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'user@example.com', password: 'password123' }) });
+const { sessionId } = (await login.json()) as { sessionId: string };
+const c = await fetch(`${url}/posts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${sessionId}` }, body: JSON.stringify({ title: 'Redis Guide', content: 'Learn Redis... '.repeat(40) }) });
+const { id } = (await c.json()) as { id: number };
+await fetch(`${url}/posts/${id}`); await fetch(`${url}/posts/${id}`);
+const r = await runLoadInChild({ url: `${url}/posts/${id}`, headers: { authorization: `Bearer ${sessionId}` }, requests: 15000, concurrency: 32, maxSeconds: 15 });
+console.log(r);
+process.exit(0);
