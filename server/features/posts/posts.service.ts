@@ -171,7 +171,7 @@ export function createPostsService(deps: ServiceDeps) {
     prefetch(id: number): PostPrefetch | undefined {
       const gen = generation.current();
       if (gen === null) return undefined;
-      void recorder.send();
+      recorder.sendAlong();
       return { id, generation: gen, read: entries.read(gen, id) };
     },
 

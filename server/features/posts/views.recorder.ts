@@ -19,6 +19,12 @@ export interface ViewRecorder {
    * Never rejects: views Redis refused are dropped and counted.
    */
   send(): Promise<void>;
+  /**
+   * `send()` when views are buffered and nothing was sent for a while (a fifth of `bufferMs`):
+   * for callers about to issue Redis commands anyway, so the views ride in their write. Under load
+   * this coalesces many requests' views into one call instead of one call per request.
+   */
+  sendAlong(): void;
   /** Views buffered here, not yet sent. */
   buffered(): number;
   /** Sends what is buffered and stops the timer. */
@@ -39,9 +45,10 @@ export interface ViewRecorderOptions {
 /**
  * Views are counted in the process for at most `bufferMs` and sent to Redis together, coalesced
  * per post. A cached read then needs no round trip of its own for its view: the posts service
- * sends the buffer in the same tick as the next read's cache lookup, so it rides in that
- * request's write (bench: 2 round trips per authenticated read, 1 anonymous). The cost: a
- * process that crashes loses at most `bufferMs` of its views (a graceful stop sends them).
+ * sends the buffer in the same tick as a later read's cache lookup (`sendAlong`), so it rides in
+ * that request's write (bench: 2 round trips per authenticated read, 1 anonymous), and the timer
+ * only fires when no read follows. The cost: a process that crashes loses at most `bufferMs` of
+ * its views (a graceful stop sends them).
  */
 export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped }: ViewRecorderOptions): ViewRecorder {
   /** hour -> post id -> views */
@@ -49,11 +56,14 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
   let count = 0;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
+  let lastSent = 0;
+  const alongEveryMs = bufferMs / 5;
 
   function send(): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
     if (count === 0) return Promise.resolve();
+    lastSent = performance.now();
     const batches = buffer;
     buffer = new Map();
     count = 0;
@@ -93,6 +103,9 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
       }
     },
     send,
+    sendAlong() {
+      if (count > 0 && performance.now() - lastSent >= alongEveryMs) void send();
+    },
     buffered: () => count,
     stop: send,
   };
