@@ -17,9 +17,11 @@ async function main(): Promise<void> {
   });
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
-    // Stop accepting; idle keep-alive sockets close now, busy ones after their response.
+    // Stop accepting; idle keep-alive sockets close now, busy ones after their response. Live
+    // event streams never finish by themselves: drain ends them so close() can complete.
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
+      runtime.drain();
       if ('closeIdleConnections' in server) server.closeIdleConnections();
     });
     await runtime.close();
