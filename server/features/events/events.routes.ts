@@ -26,10 +26,7 @@ export function eventsRoutes(services: Services) {
     const feed = services.events.open(query.topics ?? liveTopics, lastEventId);
     const requestId = c.get('requestId');
 
-    // No buffering by nginx-style proxies, no caching or transforming by anyone in between.
-    c.header('Cache-Control', 'no-cache, no-transform');
-    c.header('X-Accel-Buffering', 'no');
-    return streamSSE(c, async (stream) => {
+    const res = streamSSE(c, async (stream) => {
       const gone = new AbortController();
       stream.onAbort(() => gone.abort());
       c.req.raw.signal.addEventListener('abort', () => gone.abort(), { once: true });
@@ -56,5 +53,10 @@ export function eventsRoutes(services: Services) {
         feed.close();
       }
     });
+    // No buffering by nginx-style proxies, no caching or transforming by anyone in between
+    // (set on the response: streamSSE writes its own Cache-Control).
+    res.headers.set('Cache-Control', 'no-cache, no-transform');
+    res.headers.set('X-Accel-Buffering', 'no');
+    return res;
   });
 }
