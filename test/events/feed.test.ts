@@ -4,14 +4,13 @@ import { resumePoint, type FeedItem } from '../../server/features/events/events.
 import { createEventStreamReader } from '../../server/features/events/events.stream.ts';
 import { compareStreamIds } from '../../server/features/events/stream-id.ts';
 import type { LiveEvent } from '../../shared/live-events.ts';
-import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { postCreated, until } from './helpers.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { postCreated, startedApp, until } from './helpers.ts';
 
 /** The events service in-process (no HTTP), its reader started, with a small buffer and cap. */
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ env: { EVENTS_SUBSCRIBER_BUFFER: '8', EVENTS_MAX_SUBSCRIBERS: '3', EVENT_STREAM_MAXLEN: '100' } });
-  t.background.forEach((task) => task.start());
+  t = await startedApp({ env: { EVENTS_SUBSCRIBER_BUFFER: '8', EVENTS_MAX_SUBSCRIBERS: '3', EVENT_STREAM_MAXLEN: '100' } });
 });
 afterAll(() => t.close());
 

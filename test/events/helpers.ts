@@ -12,8 +12,7 @@ export interface LiveApp extends TestApp {
  * as the runtime entries run it. `close()` stops the server, then the app.
  */
 export async function startLiveApp(opts: TestAppOptions = {}): Promise<LiveApp> {
-  const t = await createTestApp(opts);
-  t.background.forEach((task) => task.start());
+  const t = await startedApp(opts);
   const server = await listen(t.app);
   return {
     ...t,
@@ -24,6 +23,14 @@ export async function startLiveApp(opts: TestAppOptions = {}): Promise<LiveApp> 
       await t.close();
     },
   };
+}
+
+/** The app in-process with its background work started, once the live reader admits subscribers. */
+export async function startedApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const t = await createTestApp(opts);
+  t.background.forEach((task) => task.start());
+  await until(() => t.services.events.stats().lastId !== null, 5000, 'the live reader to find the end of the stream');
+  return t;
 }
 
 /** Polls `check` until it holds (or throws after `timeoutMs`); for state reached asynchronously. */

@@ -35,7 +35,7 @@ export interface HubStats {
   subscribers: number;
   /** Registered listeners per topic (a subscriber to both topics counts in each). */
   listeners: Record<LiveTopic, number>;
-  /** The id of the last entry read; null before the first read. */
+  /** The id the reader has read up to; null until it has found where the stream ends (subscribers are refused until then). */
   lastId: string | null;
   /** Timers the hub holds: its retry pause while Redis is unreachable, else 0. */
   timers: number;
@@ -44,7 +44,8 @@ export interface HubStats {
 export interface EventHub extends BackgroundTask {
   /**
    * Registers a subscriber to `topics`; it receives every entry the reader reads from now on.
-   * @throws AppError SERVICE_UNAVAILABLE when the instance is at EVENTS_MAX_SUBSCRIBERS or not reading.
+   * @throws AppError SERVICE_UNAVAILABLE when the instance is at EVENTS_MAX_SUBSCRIBERS, or not
+   * reading yet (the reader admits subscribers once it knows where the stream ends) or any more.
    */
   subscribe(topics: readonly LiveTopic[]): Subscriber;
   /** Ends every subscriber's stream and refuses new ones, so an HTTP server can finish closing; `stop()` follows. */
@@ -108,7 +109,12 @@ export function createEventHub(opts: EventHubOptions): EventHub {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        lastId ??= await newestId(redis);
+        if (lastId === null) {
+          lastId = await newestId(redis);
+          // Admit subscribers only now: one admitted earlier would miss what is published
+          // between its admission and the position the reader starts from.
+          accepting = !signal.aborted;
+        }
         const reply = await redis.xread('COUNT', READ_COUNT, 'BLOCK', blockMs, 'STREAMS', opts.streamKey, lastId);
         if (failures > 0) opts.logger.info('live events reader resumed', { lastId });
         failures = 0;
@@ -150,7 +156,6 @@ export function createEventHub(opts: EventHubOptions): EventHub {
       connection = redis;
       stopping = new AbortController();
       lastId = null;
-      accepting = true;
       loop = read(redis, stopping.signal);
     },
 
