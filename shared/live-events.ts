@@ -67,6 +67,7 @@ export const liveEventsQuerySchema = z.object({
     .string()
     .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
     .pipe(z.array(z.enum(liveTopics, { error: `expected a comma list of ${liveTopics.join(', ')}` })).min(1))
-    .optional(),
-  lastEventId: streamIdSchema.optional(),
+    .optional()
+    .describe(`Comma list of ${liveTopics.join(', ')}; all when absent`),
+  lastEventId: streamIdSchema.optional().describe('Resume after this stream id, for clients that cannot send Last-Event-ID'),
 });

@@ -1,10 +1,18 @@
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
-import { liveEventsQuerySchema, liveTopics, streamIdSchema } from '../../../shared/live-events.ts';
+import { liveEventsQuerySchema, liveTopics, streamIdSchema, type LiveEvent } from '../../../shared/live-events.ts';
 import type { AppEnv } from '../../context.ts';
 import { toAppError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
 import type { Services } from '../../services.ts';
 import { parseInput } from '../../transport/rest.ts';
+import type { Feed, FeedItem } from './events.feed.ts';
+import type { EventsService } from './events.service.ts';
+
+/** The reconnect delay advised to EventSource clients (`retry:`). */
+const RECONNECT_MS = 1000;
+
+const encoder = new TextEncoder();
+const PING = encoder.encode(': ping\n\n');
 
 /**
  * `GET /events?topics=posts,trending`: live events as plain Server-Sent Events, for clients
@@ -14,49 +22,75 @@ import { parseInput } from '../../transport/rest.ts';
  * goes out every EVENTS_HEARTBEAT_MS. A subscriber that falls behind, or whose replay cannot be
  * read, gets `event: error` with the error body and the stream ends: reconnecting resumes it.
  */
-/** The reconnect delay advised to EventSource clients (`retry:`). */
-const RECONNECT_MS = 1000;
-
 export function eventsRoutes(services: Services) {
-  return new Hono<AppEnv>().get('/events', async (c) => {
+  return new Hono<AppEnv>().get('/events', (c) => {
     const query = parseInput(liveEventsQuerySchema, c.req.query());
     const header = c.req.header('last-event-id');
     const lastEventId = header === undefined || header === '' ? query.lastEventId : parseInput(streamIdSchema, header);
     // Admission before the stream starts, so a refusal is a real 503 with the error body.
     const feed = services.events.open(query.topics ?? liveTopics, lastEventId);
-    const requestId = c.get('requestId');
-
-    const res = streamSSE(c, async (stream) => {
-      const gone = new AbortController();
-      stream.onAbort(() => gone.abort());
-      c.req.raw.signal.addEventListener('abort', () => gone.abort(), { once: true });
-      // Skip a ping while the last one is still unwritten: a stalled client must not queue them up.
-      let pinging = false;
-      const stopPings = services.events.heartbeat.add(() => {
-        if (pinging) return;
-        pinging = true;
-        void stream.write(': ping\n\n').finally(() => (pinging = false));
-      });
-      try {
-        // Sent first, so headers and a first byte reach the client at once; EventSource waits
-        // this long before reconnecting after the stream ends.
-        await stream.write(`retry: ${RECONNECT_MS}\n\n`);
-        for await (const item of feed.items(gone.signal)) {
-          await stream.writeSSE({ id: item.id, event: item.event.type, data: JSON.stringify(item.event) });
-        }
-      } catch (err) {
-        const error = toAppError(err);
-        if (error.status >= 500 && error.appCode === 'INTERNAL') c.get('log').error('live events stream failed', { err });
-        await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: error.toBody(requestId) }) });
-      } finally {
-        stopPings();
-        feed.close();
-      }
+    return c.body(sseStream(feed, services.events.heartbeat, c.get('log'), c.get('requestId')), 200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      // No caching or transforming by anyone in between, no buffering by nginx-style proxies.
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
     });
-    // No buffering by nginx-style proxies, no caching or transforming by anyone in between
-    // (set on the response: streamSSE writes its own Cache-Control).
-    res.headers.set('Cache-Control', 'no-cache, no-transform');
-    res.headers.set('X-Accel-Buffering', 'no');
-    return res;
   });
+}
+
+function frame({ id, event }: FeedItem<LiveEvent>): Uint8Array {
+  return encoder.encode(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+}
+
+/**
+ * The response body: one pull-driven stream, so a client that stops reading stops the pulls, its
+ * subscriber's queue fills and the hub drops it (events.subscriber.ts). Cancelling the body (the
+ * client went away) ends the feed; the feed ending (shutdown) closes the body.
+ */
+function sseStream(feed: Feed<LiveEvent>, heartbeat: EventsService['heartbeat'], log: Logger, requestId: string): ReadableStream<Uint8Array> {
+  const gone = new AbortController();
+  const items = feed.items(gone.signal);
+  let stopPings = () => {};
+  let done = false;
+  const finish = () => {
+    done = true;
+    stopPings();
+    feed.close();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        // First, so headers and a first byte reach the client at once; EventSource waits this
+        // long before reconnecting after the stream ends.
+        controller.enqueue(encoder.encode(`retry: ${RECONNECT_MS}\n\n`));
+        // A ping only when the client has taken what was sent: a stalled client queues none.
+        stopPings = heartbeat.add(() => {
+          if (!done && (controller.desiredSize ?? 0) > 0) controller.enqueue(PING);
+        });
+      },
+      async pull(controller) {
+        let chunk: Uint8Array | null;
+        try {
+          const next = await items.next();
+          chunk = next.done ? null : frame(next.value);
+        } catch (err) {
+          const error = toAppError(err);
+          if (error.appCode === 'INTERNAL') log.error('live events stream failed', { err });
+          chunk = encoder.encode(`event: error\ndata: ${JSON.stringify({ error: error.toBody(requestId) })}\n\n`);
+          finish();
+        }
+        if (gone.signal.aborted) return; // cancelled while waiting: the stream is already closed
+        if (chunk) controller.enqueue(chunk);
+        if (done || !chunk) {
+          finish();
+          controller.close();
+        }
+      },
+      cancel() {
+        gone.abort();
+        finish();
+      },
+    },
+    { highWaterMark: 1 },
+  );
 }
