@@ -61,19 +61,17 @@ export const eventsScenario: BenchScenario = {
     let postId = 0;
     const publish = () => a.services.events.publish({ type: 'post.created', postId: ++postId, authorId: 1, title: 'bench' });
     try {
-      // B admits subscribers once its reader is positioned: wait for the first admission.
-      const waiters = new Map<number, () => void>();
-      const arrivals = new Map<number, number>();
+      // B admits subscribers once its reader is positioned (GET /events answers 503 until then).
       for (;;) {
-        const first = await subscribe(b.url, agent, (id) => waiters.get(id)?.());
-        const ok = await new Promise<boolean>((resolve) => first.once('data', (c: string) => resolve(!c.includes('serialized-error'))));
-        if (ok) {
-          streams.push(first);
-          break;
-        }
-        first.destroy();
+        const res = await fetch(`${b.url}/events`);
+        await res.body?.cancel();
+        if (res.status === 200) break;
         await new Promise((r) => setTimeout(r, 100));
       }
+      const waiters = new Map<number, () => void>();
+      const arrivals = new Map<number, number>();
+      streams.push(await subscribe(b.url, agent, (id) => waiters.get(id)?.()));
+      await new Promise((r) => setTimeout(r, 200));
 
       // A→B latency, one subscriber, one event at a time.
       const latencies: number[] = [];
