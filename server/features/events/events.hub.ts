@@ -74,6 +74,7 @@ export function createEventHub(opts: EventHubOptions): EventHub {
   const byTopic = new Map<LiveTopic, Set<Subscriber>>(liveTopics.map((t) => [t, new Set()]));
   const subscribers = new Set<Subscriber>();
   let accepting = false;
+  let draining = false;
   let connection: Redis | null = null;
   let loop: Promise<void> | null = null;
   let stopping: AbortController | null = null;
@@ -92,8 +93,8 @@ export function createEventHub(opts: EventHubOptions): EventHub {
       const decoded = decodeEntry(id, fields);
       opts.onEntry?.(decoded.kind);
       if (decoded.kind !== 'live') continue;
-      // The same frozen item goes to every subscriber: fan-out costs a reference per subscriber.
-      const item = Object.freeze(decoded.item);
+      // One item object for every subscriber: fan-out costs a queue slot per subscriber, not a copy.
+      const { item } = decoded;
       // A subscriber dropped for being slow leaves the set during this loop, which Set iteration allows.
       for (const subscriber of byTopic.get(item.topic)!) subscriber.push(item);
     }
@@ -113,7 +114,7 @@ export function createEventHub(opts: EventHubOptions): EventHub {
           lastId = await newestId(redis);
           // Admit subscribers only now: one admitted earlier would miss what is published
           // between its admission and the position the reader starts from.
-          accepting = !signal.aborted;
+          accepting = !signal.aborted && !draining;
         }
         const reply = await redis.xread('COUNT', READ_COUNT, 'BLOCK', blockMs, 'STREAMS', opts.streamKey, lastId);
         if (failures > 0) opts.logger.info('live events reader resumed', { lastId });
@@ -156,10 +157,12 @@ export function createEventHub(opts: EventHubOptions): EventHub {
       connection = redis;
       stopping = new AbortController();
       lastId = null;
+      draining = false;
       loop = read(redis, stopping.signal);
     },
 
     drain() {
+      draining = true;
       accepting = false;
       endAll('shutdown');
     },
