@@ -12,6 +12,7 @@ import { closeRedis, createRedis } from '../server/redis/client.ts';
 import { benchRedis } from './lib/env.ts';
 import { round, type LoadOptions } from './lib/load.ts';
 import { authScenario } from './scenarios/auth.ts';
+import { eventsScenario } from './scenarios/events.ts';
 import { healthScenario } from './scenarios/health.ts';
 import { rateLimitScenario } from './scenarios/ratelimit.ts';
 
@@ -30,7 +31,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, eventsScenario];
 
 async function main() {
   const only = process.argv[2];

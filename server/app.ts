@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from './context.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
 import { authRoutes } from './features/auth/auth.routes.ts';
+import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
@@ -33,6 +34,11 @@ export interface BackgroundTask {
   start(): void;
   /** Finishes the current unit of work (e.g. a last flush) and resolves when idle. */
   stop(): Promise<void>;
+  /**
+   * Ends the long-lived responses the task feeds (live event streams) when the server stops
+   * accepting, so the server's close can finish; `stop()` still follows.
+   */
+  drain?(): void;
 }
 
 /** One-off work before serving (seeding, syncing Redis with config); the entry awaits it after migrations. */
@@ -62,7 +68,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   };
   observeRedis(deps.redis, deps.metrics);
   const services = createServices(deps);
-  const background: BackgroundTask[] = [];
+  const background: BackgroundTask[] = [services.events.hub];
   const startup: StartupTask[] = [{ name: 'auth', run: () => services.auth.startup() }];
 
   const app = new Hono<AppEnv>();
@@ -96,6 +102,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
     app.use(rateLimit({ limiters: services.rateLimit.limiters, classify, clock: deps.clock }));
   }
   app.route('/', authRoutes(services, config));
+  app.route('/', eventsRoutes(services));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
 
   return { app, services, deps, background, startup };

@@ -128,6 +128,14 @@ export const configSchema = z
     ADMIN_EMAILS: emailList.default([]),
     /** Set: GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. Unset: /metrics is open. */
     METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+    /** The event stream keeps about this many entries (XADD MAXLEN ~): how far back a live subscriber can resume. */
+    EVENT_STREAM_MAXLEN: int(100, 10_000_000).default(10_000),
+    /** Live-event subscribers (SSE streams, tRPC or GET /events) one instance serves; more are refused with 503. */
+    EVENTS_MAX_SUBSCRIBERS: int(1, 1_000_000).default(1000),
+    /** Events queued for one subscriber that is not reading; past it the subscriber is dropped and resumes by reconnecting. */
+    EVENTS_SUBSCRIBER_BUFFER: int(1, 100_000).default(256),
+    /** GET /events sends a `: ping` comment this often so idle proxies keep the stream open (tRPC's SSE pings every 15 s). */
+    EVENTS_HEARTBEAT_MS: int(1000, 300_000).default(15_000),
     /** Browser origins allowed to call the API cross-origin, with credentials. Empty: same-origin only. */
     CORS_ORIGINS: originList.default([]),
     /** Idle timeout of a session: each authenticated request pushes its expiry this far ahead. */

@@ -1,4 +1,5 @@
 import { authRouter } from './features/auth/auth.router.ts';
+import { eventsRouter } from './features/events/events.router.ts';
 import { healthProcedure } from './features/health/health.router.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
@@ -6,6 +7,7 @@ import { createCallerFactory, router } from './trpc.ts';
 export const appRouter = router({
   health: healthProcedure,
   auth: authRouter,
+  events: eventsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,6 @@
 import type { ServiceDeps } from './deps.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
+import { createEventsService } from './features/events/events.service.ts';
 import { createHealthService } from './features/health/health.service.ts';
 import { createRateLimitService } from './features/ratelimit/ratelimit.service.ts';
 
@@ -9,6 +10,7 @@ export function createServices(deps: ServiceDeps) {
     health: createHealthService(deps),
     auth: createAuthService(deps),
     rateLimit: createRateLimitService(deps),
+    events: createEventsService(deps),
   };
 }
 
