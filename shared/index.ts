@@ -3,3 +3,4 @@ export * from './auth.ts';
 export * from './errors.ts';
 export * from './health.ts';
 export * from './events.ts';
+export * from './analytics.ts';
