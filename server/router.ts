@@ -1,3 +1,4 @@
+import { analyticsRouter } from './features/analytics/analytics.router.ts';
 import { authRouter } from './features/auth/auth.router.ts';
 import { healthProcedure } from './features/health/health.router.ts';
 import { createCallerFactory, router } from './trpc.ts';
@@ -6,6 +7,7 @@ import { createCallerFactory, router } from './trpc.ts';
 export const appRouter = router({
   health: healthProcedure,
   auth: authRouter,
+  analytics: analyticsRouter,
 });
 
 export type AppRouter = typeof appRouter;

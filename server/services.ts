@@ -1,4 +1,5 @@
 import type { ServiceDeps } from './deps.ts';
+import { createAnalyticsService } from './features/analytics/analytics.service.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
 import { createHealthService } from './features/health/health.service.ts';
 import { createRateLimitService } from './features/ratelimit/ratelimit.service.ts';
@@ -9,6 +10,8 @@ export function createServices(deps: ServiceDeps) {
     health: createHealthService(deps),
     auth: createAuthService(deps),
     rateLimit: createRateLimitService(deps),
+    // Views come from the posts feature once it is wired in: createAnalyticsService(deps, { viewCounts }).
+    analytics: createAnalyticsService(deps),
   };
 }
 
