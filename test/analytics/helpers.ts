@@ -39,3 +39,42 @@ export async function countsByType(redis: Redis, keys: Keys, hours: string[]): P
   }
   return totals;
 }
+
+/**
+ * `count` events of every kind, round-robin over users 1..`users`: logins, posts created, updated,
+ * deleted and viewed, and every 50th a trending change (which names no user).
+ */
+export function sampleEvents(count: number, users = 200, offset = 0): AppEvent[] {
+  return Array.from({ length: count }, (_, n): AppEvent => {
+    const i = n + offset;
+    const userId = (i % users) + 1;
+    const postId = 1000 + i;
+    if (i % 50 === 49) return { type: 'trending.changed', window: '1h', postIds: [postId] };
+    switch (i % 5) {
+      case 0:
+        return { type: 'user.login', userId };
+      case 1:
+        return { type: 'post.created', postId, authorId: userId, title: `Post ${i}` };
+      case 2:
+        return { type: 'post.updated', postId, authorId: userId, title: `Post ${i}, edited` };
+      case 3:
+        return { type: 'post.deleted', postId, authorId: userId };
+      default:
+        return { type: 'post.viewed', postId, authorId: userId };
+    }
+  });
+}
+
+/** How many events of each type. */
+export function tally(events: AppEvent[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of events) out[e.type] = (out[e.type] ?? 0) + 1;
+  return out;
+}
+
+/** The user who acted in an event (its activity list), or null. */
+export function actorOf(event: AppEvent): number | null {
+  if (event.type === 'user.login') return event.userId;
+  if (event.type === 'post.created' || event.type === 'post.updated' || event.type === 'post.deleted') return event.authorId;
+  return null;
+}
