@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../server/config.ts';
+import { ConfigError, configSchema, loadConfig } from '../../server/config.ts';
 
 describe('analytics config', () => {
   it('requires ANALYTICS_VISITOR_SECRET in production, naming it', () => {
@@ -25,5 +26,16 @@ describe('analytics config', () => {
     expect(loadConfig({})).toMatchObject({ ANALYTICS_CLAIM_MIN_IDLE_MS: 60_000, ANALYTICS_STREAM_BATCH: 100, ANALYTICS_WEEK_CACHE_SECONDS: 60 });
     expect(() => loadConfig({ ANALYTICS_STREAM_BATCH: '0' })).toThrow('ANALYTICS_STREAM_BATCH: expected an integer >= 1');
     expect(() => loadConfig({ ANALYTICS_CLAIM_MIN_IDLE_MS: 'soon' })).toThrow('ANALYTICS_CLAIM_MIN_IDLE_MS: expected an integer');
+  });
+
+  it('lists every analytics variable in .env.example and in the README config table', () => {
+    const names = Object.keys(configSchema.in.shape).filter((n) => n.startsWith('ANALYTICS_'));
+    expect(names).toHaveLength(4);
+    const envExample = readFileSync('.env.example', 'utf8');
+    const readme = readFileSync('README.md', 'utf8');
+    for (const name of names) {
+      expect(envExample, name).toMatch(new RegExp(`^${name}=`, 'm'));
+      expect(readme, name).toContain(`| \`${name}\` |`);
+    }
   });
 });
