@@ -11,6 +11,7 @@ import { createLogger } from '../server/logger.ts';
 import { closeRedis, createRedis } from '../server/redis/client.ts';
 import { benchRedis } from './lib/env.ts';
 import { round, type LoadOptions } from './lib/load.ts';
+import { analyticsScenario } from './scenarios/analytics.ts';
 import { authScenario } from './scenarios/auth.ts';
 import { healthScenario } from './scenarios/health.ts';
 import { rateLimitScenario } from './scenarios/ratelimit.ts';
@@ -30,7 +31,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, analyticsScenario];
 
 async function main() {
   const only = process.argv[2];
