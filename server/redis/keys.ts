@@ -16,7 +16,7 @@ export function createKeys(prefix: string) {
      * Stream: the app's event log (shared/events.ts), XADD with an approximate MAXLEN cap
      * (EVENT_STREAM_MAXLEN). No TTL: the cap bounds it, and consumers resume from ids in it.
      * Hash tag {events}: the analytics worker's count-and-acknowledge script touches this stream
-     * and `eventCounts()` together (server/redis/scripts/event-count-2.lua).
+     * and `eventCounts()` together (server/redis/scripts/event-count.lua).
      */
     events: () => k('{events}', 'stream'),
 
@@ -24,7 +24,7 @@ export function createKeys(prefix: string) {
 
     /**
      * Hash: events per hour, `type -> count`, for the hour of each event's stream id; written only
-     * by event-count-2.lua, with the stream under {events}. TTL: 8 days, renewed by each write.
+     * by event-count.lua, with the stream under {events}. TTL: 8 days, renewed by each write.
      */
     eventCounts: (hour: string) => k('{events}', 'per-hour', hour),
     /**

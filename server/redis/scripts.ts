@@ -57,8 +57,12 @@ declare module 'ioredis' {
     /** server/redis/scripts/consumer-forget-1.lua: 1 removed, 0 kept (it has pending entries) */
     consumerForget(stream: string, group: string, consumer: string): Result<0 | 1, Context>;
 
-    /** server/redis/scripts/event-count-2.lua: 1 acknowledged and counted now, 0 acknowledged before */
-    eventCount(stream: string, hourCounts: string, group: string, id: string, field: string, ttlMs: number): Result<0 | 1, Context>;
+    /**
+     * server/redis/scripts/event-count.lua: `numKeys` keys (the stream, then the hours' count
+     * hashes), the group, the TTL, then (id, field, key index) per entry. Per entry: 1 acknowledged
+     * and counted now, 0 acknowledged before.
+     */
+    eventCount(numKeys: number, ...keysAndArgs: (string | number)[]): Result<(0 | 1)[], Context>;
 
     /** server/redis/scripts/release-lock-1.lua */
     releaseLock(key: string, token: string): Result<0 | 1, Context>;

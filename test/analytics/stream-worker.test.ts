@@ -68,6 +68,22 @@ describe('analytics stream worker', () => {
     expect(site.eventsPerHour.at(-1)!.hour).toBe(`${lastHours(Date.now(), 1)[0]}:00:00.000Z`);
   });
 
+  it('counts each entry in the hour of its stream id, whatever the hour it is processed in', async () => {
+    const t = await app(testPrefix());
+    const stream = t.deps.keys.events();
+    const at = (iso: string) => `${Date.parse(iso)}-0`;
+    const login = JSON.stringify({ type: 'user.login', userId: 1 });
+    for (const id of [at('2026-01-07T12:59:59.999Z'), at('2026-01-07T13:00:00.000Z'), at('2026-01-07T13:30:00.000Z')]) {
+      await t.redis.xadd(stream, id, 'type', 'user.login', 'data', login);
+    }
+    t.services.analytics.worker.start();
+    await waitFor('the stream to be drained', () => drained(t));
+    expect(await countsByType(t.redis, t.deps.keys, ['2026-01-07T12'])).toEqual({ 'user.login': 1 });
+    expect(await countsByType(t.redis, t.deps.keys, ['2026-01-07T13'])).toEqual({ 'user.login': 2 });
+    const items = (await t.services.analytics.myActivity(1, 10)).items;
+    expect(items.map((i) => i.at)).toEqual(['2026-01-07T13:30:00.000Z', '2026-01-07T13:00:00.000Z', '2026-01-07T12:59:59.999Z']);
+  });
+
   it('claims entries left unacknowledged by a consumer that died (XAUTOCLAIM) and counts each exactly once', async () => {
     const prefix = testPrefix();
     const t = await app(prefix);

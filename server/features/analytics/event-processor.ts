@@ -33,56 +33,70 @@ function parseEntry({ fields }: StreamEntry): AppEvent | null {
   }
 }
 
+/** event-count.lua's arguments: numkeys, the stream and each hour's counts hash, the group, the TTL, then (id, field, key index) per entry. */
+function countArguments(keys: Keys, group: string, entries: { id: string; event: AppEvent | null }[]): [number, ...(string | number)[]] {
+  const hashes: string[] = [];
+  const perEntry = entries.flatMap(({ id, event }) => {
+    const hash = keys.eventCounts(hourOf(streamIdTime(id)));
+    let index = hashes.indexOf(hash);
+    if (index < 0) index = hashes.push(hash) - 1;
+    return [id, event?.type ?? 'invalid', index + 2];
+  });
+  return [1 + hashes.length, keys.events(), ...hashes, group, ANALYTICS_TTL_MS.eventCounts, ...perEntry];
+}
+
 /**
  * The analytics side of the event stream: for each entry, the activity entry of whoever acted,
  * then the count in the event's hour together with the XACK.
  *
- * Exactly once: counting and acknowledging are one script (event-count-2.lua), which counts only
- * when its XACK took the entry off the pending list. Activity is written first and is idempotent
- * (activity-push-1.lua finds the entry already there), so a consumer that dies between the two
- * leaves the entry pending, and whoever claims it writes no second activity entry and counts it
- * once. Counts go to the hour of the entry's stream id (when the event happened), not of its
+ * Exactly once: counting and acknowledging are one script (event-count.lua, one call per batch),
+ * which counts an entry only when its XACK took it off the pending list. Activity is written
+ * first and is idempotent (activity-push-1.lua finds the entry already there), so a consumer that
+ * dies between the two leaves the entry pending, and whoever claims it writes no second activity
+ * entry and counts it once. Counts go to the hour of the entry's stream id (when the event happened), not of its
  * processing, so a late or reclaimed entry lands in its own hour.
  */
 export function createEventProcessor({ redis, keys, group, logger }: EventProcessorOptions) {
   const stats: EventProcessorStats = { counted: 0, alreadyCounted: 0, invalid: 0 };
 
-  /** Handles a batch; entries it could not finish stay pending, and the first failure is thrown after the rest are done. */
+  /**
+   * Handles a batch. Entries whose activity could not be written are left pending (claimed again
+   * later) and the first such failure is thrown once the others are counted; a failure of the
+   * count itself leaves the whole batch pending.
+   */
   async function handle(entries: StreamEntry[]): Promise<void> {
-    let failure: unknown;
-    const fail = (err: unknown) => {
-      failure ??= err;
-      return false;
-    };
     const events = entries.map((entry) => ({ id: entry.id, event: parseEntry(entry) }));
-
-    // All commands of a step go out together (auto-pipelining): two round trips per batch.
-    const activityWritten = await Promise.all(
+    let failure: unknown;
+    // Two round trips per batch: every activity write at once (auto-pipelining), then one script
+    // call that counts and acknowledges the entries whose activity is written.
+    const written = await Promise.all(
       events.map(({ id, event }) => {
         const activity = event && activityEntry(id, event);
-        return activity ? pushActivity(redis, keys, activity.userId, activity.entry).then(() => true, fail) : true;
+        if (!activity) return true;
+        return pushActivity(redis, keys, activity.userId, activity.entry).then(
+          () => true,
+          (err: unknown) => {
+            failure ??= err;
+            return false;
+          },
+        );
       }),
     );
-    await Promise.all(
-      events.map(async ({ id, event }, i) => {
-        if (!activityWritten[i]) return;
-        const hourCounts = keys.eventCounts(hourOf(streamIdTime(id)));
-        try {
-          const counted = await redis.eventCount(keys.events(), hourCounts, group, id, event?.type ?? 'invalid', ANALYTICS_TTL_MS.eventCounts);
-          if (counted === 0) {
-            stats.alreadyCounted++;
-            return;
-          }
-          stats.counted++;
-          if (!event) {
-            stats.invalid++;
-            logger.warn('stream entry is not a valid event; counted as invalid', { id, type: entries[i]!.fields.type });
-          }
-        } catch (err) {
-          fail(err);
+    const ready = events.filter((_, i) => written[i]);
+    if (ready.length > 0) {
+      const acked = await redis.eventCount(...countArguments(keys, group, ready));
+      ready.forEach(({ id, event }, i) => {
+        if (acked[i] === 0) {
+          stats.alreadyCounted++;
+          return;
         }
-      }),
-    );
+        stats.counted++;
+        if (!event) {
+          stats.invalid++;
+          logger.warn('stream entry is not a valid event; counted as invalid', { id });
+        }
+      });
+    }
     if (failure !== undefined) throw failure;
   }
 

@@ -1,6 +1,6 @@
 --[[
   Adds one entry to a user's recent-activity list, once. The worker writes activity before it
-  acknowledges the event (event-count-2.lua), so an event can be delivered again after its entry
+  acknowledges the event (event-count.lua), so an event can be delivered again after its entry
   was written; the entry carries the event's stream id, so the second write finds an equal string
   among the entries kept and adds nothing.
 
