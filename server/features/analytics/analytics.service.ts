@@ -33,8 +33,6 @@ export const unwiredViewCounts: ViewCounts = { views: async () => 0 };
 export interface AnalyticsServiceOptions {
   /** @default unwiredViewCounts */
   viewCounts?: ViewCounts;
-  /** This instance's name in the consumer group. @default consumerName() */
-  consumer?: string;
 }
 
 /** Runs a read; a failure that is not already an AppError (Redis down or timing out) becomes a 503. */
@@ -71,7 +69,7 @@ export function createAnalyticsService(deps: ServiceDeps, options: AnalyticsServ
     openBlockingConnection: () => createSubscriber(redis, logger, 'blog-api:analytics'),
     stream: keys.events(),
     group: ANALYTICS_GROUP,
-    consumer: options.consumer ?? consumerName(),
+    consumer: consumerName(),
     batchSize: config.ANALYTICS_STREAM_BATCH,
     claimMinIdleMs: config.ANALYTICS_CLAIM_MIN_IDLE_MS,
     logger,

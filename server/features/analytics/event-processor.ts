@@ -53,8 +53,8 @@ function countArguments(keys: Keys, group: string, entries: { id: string; event:
  * which counts an entry only when its XACK took it off the pending list. Activity is written
  * first and is idempotent (activity-push-1.lua finds the entry already there), so a consumer that
  * dies between the two leaves the entry pending, and whoever claims it writes no second activity
- * entry and counts it once. Counts go to the hour of the entry's stream id (when the event happened), not of its
- * processing, so a late or reclaimed entry lands in its own hour.
+ * entry and counts it once. Counts go to the hour of the entry's stream id (when the event
+ * happened), not of its processing, so a late or reclaimed entry lands in its own hour.
  */
 export function createEventProcessor({ redis, keys, group, logger }: EventProcessorOptions) {
   const stats: EventProcessorStats = { counted: 0, alreadyCounted: 0, invalid: 0 };
