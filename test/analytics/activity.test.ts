@@ -61,6 +61,8 @@ describe('recent activity (lists)', () => {
     // The same over tRPC.
     const res = await jsonRequest(t.app, 'GET', `/trpc/analytics.myActivity?input=${encodeURIComponent(JSON.stringify({ limit: 2 }))}`, undefined, bearer(user.token));
     expect(((await res.json()) as { result: { data: { items: { id: string }[] } } }).result.data.items.map((i) => i.id)).toEqual(ids.slice(-2).reverse());
+    const noInput = await jsonRequest(t.app, 'GET', '/trpc/analytics.myActivity', undefined, bearer(user.token));
+    expect(((await noInput.json()) as { result: { data: { items: unknown[] } } }).result.data.items).toHaveLength(20);
   });
 
   it('writes an entry once even when its event is handled twice, and answers in event order whatever the write order', async () => {

@@ -4,6 +4,7 @@ import { ANALYTICS_GROUP } from '../../server/features/analytics/analytics.servi
 import { lastHours } from '../../server/features/analytics/calendar.ts';
 import { createEventProcessor } from '../../server/features/analytics/event-processor.ts';
 import { createTestApp, testPrefix, type TestApp } from '../helpers/app.ts';
+import { startProcessRedis } from '../helpers/redis.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
 import { countsByType, pendingCount, produce, sampleEvents, tally, waitFor } from './helpers.ts';
 
@@ -159,6 +160,30 @@ describe('analytics stream worker', () => {
     t.services.analytics.worker.start();
     await waitFor('the stream to be drained', () => drained(t));
     expect(await backlog()).toBe(0);
+  });
+
+  it('survives a Redis restart that lost the stream and the group: it backs off, creates the group again and counts', async () => {
+    let redis = await startProcessRedis();
+    const t = await createTestApp({ redisUrl: redis.url, env: { ANALYTICS_CLAIM_MIN_IDLE_MS: '200' } });
+    try {
+      t.services.analytics.worker.start();
+      await produce(t.redis, t.deps.keys, sampleEvents(10));
+      await waitFor('the first events to be counted', () => t.services.analytics.stats().events.counted === 10);
+
+      await redis.stop();
+      await new Promise((r) => setTimeout(r, 500));
+      redis = await startProcessRedis({ port: redis.port }); // empty: no persistence
+      await waitFor('the app to reconnect', () => t.redis.ping().then(() => true, () => false));
+      const events = sampleEvents(10, 200, 10);
+      await produce(t.redis, t.deps.keys, events);
+      await waitFor('the new events to be counted', () => t.services.analytics.stats().events.counted === 20);
+      expect(await recentCounts(t)).toEqual(tally(events));
+      expect(t.logs.filter((l) => l.includes('stream consumer failed; retrying'))).toHaveLength(1);
+      expect(t.logs.some((l) => l.includes('stream consumer recovered'))).toBe(true);
+    } finally {
+      await t.close();
+      await redis.stop();
+    }
   });
 
   it('removes a consumer from the group only while nothing is pending for it', async () => {
