@@ -36,7 +36,7 @@ describe('a consumer killed mid-batch (SIGKILL of a real server process)', () =>
       REDIS_KEY_PREFIX: prefix,
       DATABASE_URL: 'memory://',
       ANALYTICS_STREAM_BATCH: '10',
-    }, await freePort());
+    }, await freePort(), 45_000);
     const pid = child.child.pid!;
 
     // Freeze it (SIGSTOP) until it is caught holding a batch it has read and not acknowledged,
