@@ -2,6 +2,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { AppEvent } from '../../shared/events.ts';
 import { ANALYTICS_GROUP } from '../../server/features/analytics/analytics.service.ts';
 import { lastHours } from '../../server/features/analytics/calendar.ts';
+import { groupBacklog } from '../../server/features/analytics/stream-consumer.ts';
 import { freePort } from '../../server/redis/local-server.ts';
 import { createTestApp, testPrefix, type TestApp } from '../helpers/app.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
@@ -68,11 +69,8 @@ describe('a consumer killed mid-batch (SIGKILL of a real server process)', () =>
 
     // The next consumer: this instance's worker claims the dead consumer's entries and reads the rest.
     t.services.analytics.worker.start();
-    await waitFor('every entry to be acknowledged', async () => {
-      const [pending] = (await redis.xpending(stream, ANALYTICS_GROUP)) as [number];
-      const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
-      return Number(pending) === 0 && Number(groups[0]![11]) === 0; // `lag`: nothing left undelivered
-    });
+    // The group exists (the killed process created it): a backlog of 0 is nothing pending, nothing undelivered.
+    await waitFor('every entry to be acknowledged', async () => (await groupBacklog(redis, stream, ANALYTICS_GROUP)) === 0);
 
     expect(await countsByType(redis, keys, lastHours(Date.now(), 3))).toEqual(tally(events));
     const stats = t.services.analytics.stats();
