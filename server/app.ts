@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from './context.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
+import { analyticsRoutes } from './features/analytics/analytics.routes.ts';
 import { authRoutes } from './features/auth/auth.routes.ts';
 import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
@@ -8,6 +9,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { observeRedis } from './metrics/redis.ts';
 import { createClassifier } from './features/ratelimit/ratelimit.classify.ts';
+import { activeUsers } from './middleware/active-users.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { corsAllowList } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
@@ -68,7 +70,8 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   };
   observeRedis(deps.redis, deps.metrics);
   const services = createServices(deps);
-  const background: BackgroundTask[] = [services.events.hub];
+  // The live-events reader and the analytics consumer-group worker (counts per hour, activity).
+  const background: BackgroundTask[] = [services.events.hub, services.analytics.worker];
   const startup: StartupTask[] = [{ name: 'auth', run: () => services.auth.startup() }];
 
   const app = new Hono<AppEnv>();
@@ -96,6 +99,8 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
       allowedOrigins: config.CSRF_ALLOWED_ORIGINS,
     }),
   );
+  // After the session, which says who is calling: marks them active today, without a wait.
+  app.use(activeUsers({ mark: services.analytics.markActive }));
   // After the session: the limiter spends the user's budget when there is one, else the address's.
   if (config.RATE_LIMIT_ENABLED) {
     const classify = createClassifier({ trpcEndpoint: '/trpc', maxBatch: config.RATE_LIMIT_MAX_BATCH });
@@ -103,6 +108,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   }
   app.route('/', authRoutes(services, config));
   app.route('/', eventsRoutes(services));
+  app.route('/', analyticsRoutes(services));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
 
   return { app, services, deps, background, startup };

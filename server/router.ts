@@ -1,3 +1,4 @@
+import { analyticsRouter } from './features/analytics/analytics.router.ts';
 import { authRouter } from './features/auth/auth.router.ts';
 import { eventsRouter } from './features/events/events.router.ts';
 import { healthProcedure } from './features/health/health.router.ts';
@@ -8,6 +9,7 @@ export const appRouter = router({
   health: healthProcedure,
   auth: authRouter,
   events: eventsRouter,
+  analytics: analyticsRouter,
 });
 
 export type AppRouter = typeof appRouter;

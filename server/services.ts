@@ -1,4 +1,5 @@
 import type { ServiceDeps } from './deps.ts';
+import { createAnalyticsService } from './features/analytics/analytics.service.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
 import { createEventsService } from './features/events/events.service.ts';
 import { createHealthService } from './features/health/health.service.ts';
@@ -11,6 +12,8 @@ export function createServices(deps: ServiceDeps) {
     auth: createAuthService(deps),
     rateLimit: createRateLimitService(deps),
     events: createEventsService(deps),
+    // Views come from the posts feature once it is wired in: createAnalyticsService(deps, { viewCounts }).
+    analytics: createAnalyticsService(deps),
   };
 }
 

@@ -1,3 +1,4 @@
+import { analyticsDocs } from '../features/analytics/analytics.openapi.ts';
 import { authDocs } from '../features/auth/auth.openapi.ts';
 import { eventsDocs } from '../features/events/events.openapi.ts';
 import { healthDocs } from '../features/health/health.openapi.ts';
@@ -8,4 +9,4 @@ import type { RouteDoc } from './route-doc.ts';
  * `<feature>.openapi.ts` list here; test/ops/openapi.test.ts fails while a route the app serves
  * is missing from this list (or a listed one is not served).
  */
-export const routeDocs: readonly RouteDoc[] = [...healthDocs, ...authDocs, ...eventsDocs];
+export const routeDocs: readonly RouteDoc[] = [...healthDocs, ...authDocs, ...eventsDocs, ...analyticsDocs];
