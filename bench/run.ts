@@ -11,7 +11,9 @@ import { createLogger } from '../server/logger.ts';
 import { closeRedis, createRedis, createSubscriber } from '../server/redis/client.ts';
 import { benchRedis } from './lib/env.ts';
 import { round, type LoadOptions } from './lib/load.ts';
+import { analyticsScenario } from './scenarios/analytics.ts';
 import { authScenario } from './scenarios/auth.ts';
+import { eventsScenario } from './scenarios/events.ts';
 import { healthScenario } from './scenarios/health.ts';
 import { postsScenario } from './scenarios/posts.ts';
 import { rateLimitScenario } from './scenarios/ratelimit.ts';
@@ -31,7 +33,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario];
 
 async function main() {
   const only = process.argv[2];
@@ -45,7 +47,7 @@ async function main() {
       maxSeconds: Number(process.env.BENCH_SECONDS ?? 10),
     },
     async buildApp(env = {}) {
-      const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REDIS_URL: redis.url, DATABASE_URL: 'memory://', REDIS_KEY_PREFIX: `bench:${Date.now()}:`, ...env });
+      const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REDIS_URL: redis.url, DATABASE_URL: 'memory://', REDIS_KEY_PREFIX: `bench:${Date.now()}:`, ANALYTICS_VISITOR_SECRET: 'bench-visitor-secret-of-32-characters', ...env });
       const logger = createLogger(config.LOG_LEVEL);
       const client = createRedis({ url: config.REDIS_URL ?? redis.url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
       await client.connect();

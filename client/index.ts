@@ -6,6 +6,7 @@ import {
   splitLink,
   type TRPCClient,
 } from '@trpc/client';
+import { EventSource as EventSourcePolyfill } from 'eventsource';
 // Only the router's type crosses over: no server code ends up in a client bundle.
 import type { AppRouter } from '../server/router.ts';
 import type { ErrorCode, ErrorDetail } from '../shared/errors.ts';
@@ -24,6 +25,12 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** Most calls sent in one batched request; the server refuses larger batches. @default 10 */
   maxBatchSize?: number;
+  /**
+   * The EventSource class subscriptions use. Defaults to the `eventsource` package's, which runs
+   * on Node 20 (no global EventSource), Bun and browsers, and sends its requests through `fetch`
+   * with the headers above.
+   */
+  EventSource?: typeof EventSourcePolyfill;
 }
 
 export type BlogClient = TRPCClient<AppRouter>;
@@ -34,6 +41,10 @@ export type BlogClient = TRPCClient<AppRouter>;
  * @example
  * const api = createClient({ url: 'http://localhost:3000' });
  * const health = await api.health.query();
+ * const sub = api.events.onPost.subscribe(undefined, {
+ *   onData: ({ id, data }) => console.log(id, data.type),
+ * });
+ * sub.unsubscribe();
  */
 export function createClient(opts: ClientOptions): BlogClient {
   const endpoint = opts.url.replace(/\/+$/, '') + '/trpc';
@@ -47,9 +58,16 @@ export function createClient(opts: ClientOptions): BlogClient {
     links: [
       splitLink({
         condition: (op) => op.type === 'subscription',
+        // Subscriptions run over Server-Sent Events. Each event carries its stream id; when the
+        // connection drops, the link reconnects by itself and sends the last id back as
+        // `lastEventId`, and the server resumes right after it.
         true: httpSubscriptionLink({
           url: endpoint,
-          // EventSource cannot send headers, so the token travels in connection params.
+          EventSource: opts.EventSource ?? EventSourcePolyfill,
+          eventSourceOptions: {
+            fetch: (input, init) => fetchImpl(input, { ...init, headers: { ...init.headers, ...opts.headers } }),
+          },
+          // A browser's EventSource cannot send headers, so the token travels in connection params.
           connectionParams: () => {
             const token = currentToken();
             return token ? { token } : {};

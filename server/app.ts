@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import type { AppEnv } from './context.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
+import { analyticsRoutes } from './features/analytics/analytics.routes.ts';
 import { authRoutes } from './features/auth/auth.routes.ts';
+import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { postPrefetch } from './features/posts/posts.prefetch.ts';
 import { postsRoutes } from './features/posts/posts.routes.ts';
@@ -9,6 +11,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { observeRedis } from './metrics/redis.ts';
 import { createClassifier } from './features/ratelimit/ratelimit.classify.ts';
+import { activeUsers } from './middleware/active-users.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { corsAllowList } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
@@ -36,6 +39,11 @@ export interface BackgroundTask {
   start(): void;
   /** Finishes the current unit of work (e.g. a last flush) and resolves when idle. */
   stop(): Promise<void>;
+  /**
+   * Ends the long-lived responses the task feeds (live event streams) when the server stops
+   * accepting, so the server's close can finish; `stop()` still follows.
+   */
+  drain?(): void;
 }
 
 /** One-off work before serving (seeding, syncing Redis with config); the entry awaits it after migrations. */
@@ -67,7 +75,9 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   observeRedis(deps.redis, deps.metrics);
   observeRedis(deps.subscriber, deps.metrics);
   const services = createServices(deps);
-  const background: BackgroundTask[] = [...services.posts.background];
+  // The views flush and the cache generation's timer, the live-events reader, the analytics
+  // consumer-group worker (counts per hour, activity).
+  const background: BackgroundTask[] = [...services.posts.background, services.events.hub, services.analytics.worker];
   const startup: StartupTask[] = [
     { name: 'auth', run: () => services.auth.startup() },
     { name: 'posts', run: () => services.posts.startup() },
@@ -100,6 +110,8 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
       allowedOrigins: config.CSRF_ALLOWED_ORIGINS,
     }),
   );
+  // After the session, which says who is calling: marks them active today, without a wait.
+  app.use(activeUsers({ mark: services.analytics.markActive }));
   // After the session: the limiter spends the user's budget when there is one, else the address's.
   if (config.RATE_LIMIT_ENABLED) {
     const classify = createClassifier({ trpcEndpoint: '/trpc', maxBatch: config.RATE_LIMIT_MAX_BATCH });
@@ -107,6 +119,8 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   }
   app.route('/', authRoutes(services, config));
   app.route('/', postsRoutes(services));
+  app.route('/', eventsRoutes(services));
+  app.route('/', analyticsRoutes(services));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
 
   return { app, services, deps, background, startup };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -128,6 +129,14 @@ export const configSchema = z
     ADMIN_EMAILS: emailList.default([]),
     /** Set: GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. Unset: /metrics is open. */
     METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+    /** The event stream keeps about this many entries (XADD MAXLEN ~): how far back a live subscriber can resume. */
+    EVENT_STREAM_MAXLEN: int(100, 10_000_000).default(10_000),
+    /** Live-event subscribers (SSE streams, tRPC or GET /events) one instance serves; more are refused with 503. */
+    EVENTS_MAX_SUBSCRIBERS: int(1, 1_000_000).default(1000),
+    /** Events queued for one subscriber that is not reading; past it the subscriber is dropped and resumes by reconnecting. */
+    EVENTS_SUBSCRIBER_BUFFER: int(1, 100_000).default(256),
+    /** GET /events sends a `: ping` comment this often so idle proxies keep the stream open (tRPC's SSE pings every 15 s). */
+    EVENTS_HEARTBEAT_MS: int(1000, 300_000).default(15_000),
     /** Browser origins allowed to call the API cross-origin, with credentials. Empty: same-origin only. */
     CORS_ORIGINS: originList.default([]),
     /** Idle timeout of a session: each authenticated request pushes its expiry this far ahead. */
@@ -160,6 +169,19 @@ export const configSchema = z
     VIEW_FLUSH_INTERVAL_MS: int(100, 3_600_000).default(5000),
     /** A view waits in the process at most this long before it is sent to Redis (sooner with the next read). */
     VIEW_BUFFER_MS: int(0, 5000).default(50),
+    /**
+     * Key of the HMAC-SHA256 that turns an anonymous visitor's address and user agent into the
+     * element counted in a post's HyperLogLog (the address itself never reaches Redis). Required in
+     * production: every instance must hash a visitor alike, or each would count them again. Unset
+     * elsewhere: a random key per process (a restart then counts that day's anonymous visitors anew).
+     */
+    ANALYTICS_VISITOR_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+    /** A stream entry delivered to a consumer and not acknowledged for this long is claimed by another (XAUTOCLAIM). */
+    ANALYTICS_CLAIM_MIN_IDLE_MS: int(10, DAY * 1000).default(60_000),
+    /** Stream entries the analytics worker reads (or claims) per call. */
+    ANALYTICS_STREAM_BATCH: int(1, 1000).default(100),
+    /** How long a post's 7-day unique-visitor count is cached (a String beside the daily HyperLogLogs). */
+    ANALYTICS_WEEK_CACHE_SECONDS: int(1, 3600).default(60),
   })
   .superRefine((c, ctx) => {
     // A touch interval as long as the idle timeout would let active sessions expire between writes.
@@ -170,8 +192,19 @@ export const configSchema = z
         message: `expected fewer seconds than SESSION_TTL_SECONDS (${c.SESSION_TTL_SECONDS})`,
       });
     }
+    if (c.NODE_ENV === 'production' && c.ANALYTICS_VISITOR_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ANALYTICS_VISITOR_SECRET'],
+        message: 'required in production (at least 32 characters, e.g. `openssl rand -hex 32`), the same on every instance',
+      });
+    }
   })
-  .transform((c) => ({ ...c, SEED_DEMO: c.SEED_DEMO ?? c.NODE_ENV !== 'production' }));
+  .transform((c) => ({
+    ...c,
+    SEED_DEMO: c.SEED_DEMO ?? c.NODE_ENV !== 'production',
+    ANALYTICS_VISITOR_SECRET: c.ANALYTICS_VISITOR_SECRET ?? randomBytes(32).toString('base64url'),
+  }));
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -195,8 +228,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = issue?.path[0] ?? 'environment';
-    // URLs may carry passwords, and tokens are secrets: never echo them.
-    const value = typeof name === 'string' && !/(_URL|_TOKEN)$/.test(name) ? input[name] : undefined;
+    // URLs may carry passwords, and tokens and secrets are secrets: never echo them.
+    const value = typeof name === 'string' && !/(_URL|_TOKEN|_SECRET)$/.test(name) ? input[name] : undefined;
     const shown = value === undefined ? '' : ` (got "${value}")`;
     throw new ConfigError(`Invalid environment variable ${String(name)}: ${issue?.message ?? 'invalid'}${shown}`);
   }

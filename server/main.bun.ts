@@ -18,8 +18,11 @@ async function main(): Promise<void> {
   runtime.startBackground();
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
-    // stop() without force waits for in-flight requests and refuses new ones.
-    await server?.stop();
+    // stop() without force waits for in-flight requests and refuses new ones; live event
+    // streams are among them and never finish by themselves, so drain ends them.
+    const stopped = server?.stop();
+    runtime.drain();
+    await stopped;
     await runtime.close();
   });
 }

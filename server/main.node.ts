@@ -17,10 +17,19 @@ async function main(): Promise<void> {
   });
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
-    // Stop accepting; idle keep-alive sockets close now, busy ones after their response.
+    // Stop accepting; idle keep-alive sockets close now, busy ones once their response is done
+    // (swept every 100 ms: close() only closes the sockets idle when it is called, and the others
+    // would wait out their keep-alive timeout). Live event streams never finish by themselves:
+    // drain ends them so close() can complete.
     await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      const closeIdle = () => ('closeIdleConnections' in server ? server.closeIdleConnections() : undefined);
+      const sweep = setInterval(closeIdle, 100);
+      server.close(() => {
+        clearInterval(sweep);
+        resolve();
+      });
+      runtime.drain();
+      closeIdle();
     });
     await runtime.close();
   });

@@ -1,4 +1,6 @@
+import { analyticsRouter } from './features/analytics/analytics.router.ts';
 import { authRouter } from './features/auth/auth.router.ts';
+import { eventsRouter } from './features/events/events.router.ts';
 import { healthProcedure } from './features/health/health.router.ts';
 import { postsRouter } from './features/posts/posts.router.ts';
 import { createCallerFactory, router } from './trpc.ts';
@@ -8,6 +10,8 @@ export const appRouter = router({
   health: healthProcedure,
   auth: authRouter,
   posts: postsRouter,
+  events: eventsRouter,
+  analytics: analyticsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -31,6 +31,8 @@ async function resolveRedis(config: Config, logger: Logger): Promise<{ url: stri
 export interface Runtime extends BuiltApp {
   /** Starts background work; call after the server listens. */
   startBackground(): void;
+  /** Ends long-lived responses (live event streams); call when the server stops accepting, before awaiting its close. */
+  drain(): void;
   /** Stops background work, then closes Redis, the database and any local redis-server. */
   close(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export async function createRuntime(config: Config, logger: Logger, options: App
   return {
     ...built,
     startBackground: () => built.background.forEach((task) => task.start()),
+    drain: () => built.background.forEach((task) => task.drain?.()),
     close: async () => {
       for (const task of built.background) {
         await task.stop().catch((err: unknown) => logger.error('background task failed to stop', { task: task.name, err }));

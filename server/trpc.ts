@@ -1,7 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import type { Context } from './context.ts';
-import { AppError, toAppError } from './errors.ts';
-import { noSessionError } from './features/auth/auth.errors.ts';
+import { toAppError } from './errors.ts';
+import { noSessionError, notAdminError } from './features/auth/auth.errors.ts';
 import { ADMIN_ROLE } from './features/auth/roles.ts';
 
 /**
@@ -46,6 +46,6 @@ export const authedProcedure = publicProcedure.use(function isAuthed(opts) {
 
 /** Procedures for callers with the `admin` role (ADMIN_EMAILS, read from the user's Redis set of roles with the session). */
 export const adminProcedure = authedProcedure.use(function isAdmin(opts) {
-  if (!opts.ctx.session.roles.includes(ADMIN_ROLE)) throw new AppError('FORBIDDEN', 'Admin role required');
+  if (!opts.ctx.session.roles.includes(ADMIN_ROLE)) throw notAdminError();
   return opts.next();
 });

@@ -34,6 +34,8 @@ export interface Metrics {
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
   /** A lookup in the named cache (`post`, `post-list`, ...). */
   cacheLookup(cache: string, outcome: CacheOutcome): void;
+  /** What `cacheLookup` counted since this app started, by cache (the admin site figures read it). */
+  cacheLookups(): Promise<Record<string, Record<CacheOutcome, number>>>;
   /** One rate-limit decision under the named policy. */
   rateLimitDecision(policy: string, outcome: RateLimitOutcome): void;
   sessionCreated(): void;
@@ -149,6 +151,14 @@ export function createMetrics(): Metrics {
     observeRequest: ({ method, route, status }, seconds) =>
       requestDuration.observe({ method, route, status: String(status) }, seconds),
     cacheLookup: (cache, outcome) => cacheLookups.inc({ cache, outcome }),
+    async cacheLookups() {
+      const byCache: Record<string, Record<CacheOutcome, number>> = {};
+      for (const { labels, value } of (await cacheLookups.get()).values) {
+        const counts = (byCache[String(labels.cache)] ??= { hit: 0, miss: 0 });
+        counts[labels.outcome as CacheOutcome] += value;
+      }
+      return byCache;
+    },
     rateLimitDecision: (policy, outcome) => rateLimitDecisions.inc({ policy, outcome }),
     sessionCreated: () => sessionsCreated.inc(),
     sessionsRevoked: (reason, count = 1) => sessionsRevoked.inc({ reason }, count),

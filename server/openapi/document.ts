@@ -6,7 +6,7 @@ export type JsonSchema = { [key: string]: unknown };
 
 export interface Parameter {
   name: string;
-  in: 'path' | 'query';
+  in: 'path' | 'query' | 'header';
   required: boolean;
   description?: string;
   schema: JsonSchema;
@@ -106,6 +106,7 @@ function operation(route: RouteDoc, schemas: Record<string, JsonSchema>): Operat
   const parameters = [
     ...parametersOf(route.request?.params, 'path', schemas),
     ...parametersOf(route.request?.query, 'query', schemas),
+    ...parametersOf(route.request?.headers, 'header', schemas),
   ];
   const described = parameters.filter((p) => p.in === 'path').map((p) => p.name);
   if (pathNames.toSorted().join() !== described.toSorted().join()) {
@@ -139,7 +140,7 @@ function json(schema: JsonSchema) {
   return { 'application/json': { schema } };
 }
 
-/** One parameter per property of a params or query object, as a caller writes it (input). */
+/** One parameter per property of a params, query or headers object, as a caller writes it (input). */
 function parametersOf(object: z.ZodObject | undefined, where: Parameter['in'], schemas: Record<string, JsonSchema>): Parameter[] {
   if (!object) return [];
   const converted = convert(object, 'input', schemas);

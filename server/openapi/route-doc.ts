@@ -16,8 +16,10 @@ export interface RouteDoc {
   request?: {
     params?: z.ZodObject;
     query?: z.ZodObject;
+    /** Request headers the route reads (e.g. `Last-Event-ID`), by their exact name. */
+    headers?: z.ZodObject;
     body?: z.ZodType;
   };
-  /** Status -> body schema (null for an empty body). Error statuses use the shared error shape. */
+  /** Status -> JSON body schema (null for an empty or non-JSON body). Error statuses use the shared error shape. */
   responses: Record<number, { description: string; schema: z.ZodType | null }>;
 }

@@ -15,8 +15,39 @@ export function createKeys(prefix: string) {
     /**
      * Stream: the app's event log (shared/events.ts), XADD with an approximate MAXLEN cap
      * (EVENT_STREAM_MAXLEN). No TTL: the cap bounds it, and consumers resume from ids in it.
+     * Hash tag {events}: the analytics worker's count-and-acknowledge script touches this stream
+     * and `eventCounts()` together (server/redis/scripts/event-count.lua).
      */
-    events: () => k('events'),
+    events: () => k('{events}', 'stream'),
+
+    // Analytics (server/features/analytics/). Days are UTC dates (`2026-01-07`), hours UTC hours (`2026-01-07T13`).
+
+    /**
+     * Hash: events per hour, `type -> count`, for the hour of each event's stream id; written only
+     * by event-count.lua, with the stream under {events}. TTL: 8 days, renewed by each write.
+     */
+    eventCounts: (hour: string) => k('{events}', 'per-hour', hour),
+    /**
+     * HyperLogLog: the unique visitors of one post on one day (PFADD of `u:<userId>` or a keyed
+     * hash of address and user agent). TTL: 8 days, renewed by each view, so a 7-day window always
+     * finds its days. Hash tag {pv:<postId>}: PFCOUNT over a week's keys needs them in one slot.
+     */
+    postVisitors: (postId: number, day: string) => k('uv', `{pv:${postId}}`, day),
+    /** String: the 7-day unique-visitor count of one post ending on `day`, cached. TTL: ANALYTICS_WEEK_CACHE_SECONDS. */
+    postVisitorsWeek: (postId: number, day: string) => k('uv-week', `{pv:${postId}}`, day),
+    /**
+     * Bitmap: daily active users, bit <userId> set by the first authenticated request of the day.
+     * TTL: 35 days, set with the first bit. Hash tag {dau}: BITOP AND across days needs one slot,
+     * so every day lives on one Cluster node (a bitmap is at most max user id / 8 bytes a day).
+     */
+    activeUsers: (day: string) => k('{dau}', day),
+    /** Bitmap: BITOP AND of `day` and the day before (users retained), a scratch result. TTL: 60 s. */
+    retainedUsers: (day: string) => k('{dau}', 'retained', day),
+    /**
+     * List: one user's recent activity, newest first, JSON entries; LPUSH + LTRIM to 100 by
+     * activity-push-1.lua. TTL: 30 days, renewed by each entry. Hash tag {u:<userId>}, the user's own slot.
+     */
+    activity: (userId: number) => k('activity', `{u:${userId}}`),
 
     // Auth. Everything about one user's sessions shares the hash tag {u:<userId>}, so the session
     // scripts (server/redis/scripts/session-*.lua) touch one Redis Cluster slot.

@@ -51,6 +51,19 @@ export function defineScripts(redis: Redis, scripts: LuaScript[]): void {
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    /** server/redis/scripts/activity-push-1.lua: 1 added, 0 already in the list */
+    activityPush(list: string, entry: string, keep: number, ttlMs: number): Result<0 | 1, Context>;
+
+    /** server/redis/scripts/consumer-forget-1.lua: 1 removed, 0 kept (it has pending entries) */
+    consumerForget(stream: string, group: string, consumer: string): Result<0 | 1, Context>;
+
+    /**
+     * server/redis/scripts/event-count.lua: `numKeys` keys (the stream, then the hours' count
+     * hashes), the group, the TTL, then (id, field, key index) per entry. Per entry: 1 acknowledged
+     * and counted now, 0 acknowledged before.
+     */
+    eventCount(numKeys: number, ...keysAndArgs: (string | number)[]): Result<(0 | 1)[], Context>;
+
     /** server/redis/scripts/release-lock-1.lua */
     releaseLock(key: string, token: string): Result<0 | 1, Context>;
 

@@ -32,5 +32,8 @@ export function noSessionError(credential: Credential | null): AppError {
   }
 }
 
+/** A logged-in caller without the `admin` role (ADMIN_EMAILS) calling an admin-only route or procedure: 403. */
+export const notAdminError = () => new AppError('FORBIDDEN', 'Admin role required');
+
 /** Unknown email and wrong password: one error, byte for byte, so the answer does not reveal which. */
 export const invalidCredentials = () => new AppError('UNAUTHORIZED', 'Invalid email or password');

@@ -9,15 +9,23 @@ import type { Config } from '../../config.ts';
 import type { AppEnv } from '../../context.ts';
 import type { Services } from '../../services.ts';
 import { parseInput, readJson } from '../../transport/rest.ts';
-import { noSessionError } from './auth.errors.ts';
+import { noSessionError, notAdminError } from './auth.errors.ts';
 import type { AuthSession } from './auth.types.ts';
 import type { ClientMeta } from './auth.service.ts';
+import { ADMIN_ROLE } from './roles.ts';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.ts';
 
 /** The session the middleware resolved, or the 401 that says why there is none. */
 export function requireSession(c: Context<AppEnv>): AuthSession {
   const session = c.get('session');
   if (!session) throw noSessionError(c.get('credential'));
+  return session;
+}
+
+/** The session of a caller with the `admin` role; 401 without a session, 403 without the role. */
+export function requireAdmin(c: Context<AppEnv>): AuthSession {
+  const session = requireSession(c);
+  if (!session.roles.includes(ADMIN_ROLE)) throw notAdminError();
   return session;
 }
 

@@ -25,7 +25,7 @@ export const postsRouter = router({
   get: publicProcedure
     .input(postIdParamsSchema)
     .output(postResultSchema)
-    .query(({ ctx, input }) => ctx.services.posts.get(input.id)),
+    .query(({ ctx, input }) => ctx.services.posts.get(input.id, { session: ctx.session, clientIp: ctx.clientIp, userAgent: ctx.userAgent })),
 
   byUser: publicProcedure
     .input(userIdParamsSchema.extend(pageQuerySchema.shape))

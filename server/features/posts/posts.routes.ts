@@ -27,7 +27,8 @@ export function postsRoutes(services: Services) {
     .get('/posts/:id', async (c) => {
       const { id } = parseInput(postIdParamsSchema, c.req.param());
       // HEAD is served by this GET route too; it is not a view.
-      return c.json(await posts.get(id, { prefetched: c.get('postPrefetch'), countView: c.req.method === 'GET' }));
+      const viewer = c.req.method === 'GET' ? { session: c.get('session'), clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' } : null;
+      return c.json(await posts.get(id, viewer, c.get('postPrefetch')));
     })
     .get('/posts/:id/views', async (c) => {
       const { id } = parseInput(postIdParamsSchema, c.req.param());

@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import { Counter } from 'prom-client';
 import type { AppEvent } from '../../../shared/events.ts';
 import type { z } from 'zod';
@@ -23,11 +24,29 @@ import { createListCache, type ListPage } from './list-cache.ts';
 import { createPostCache, type EntryRead } from './post-cache.ts';
 import { createPostIndex } from './post-index.ts';
 import { createPostsRepo, type PostFilter, type PostRecord } from './posts.repo.ts';
-import { createViewRecorder, hourEpoch } from './views.recorder.ts';
+import { createViewRecorder, hourEpoch, type RecordedView, type Viewer } from './views.recorder.ts';
 import { createViewStore } from './views.store.ts';
 
-/** Post events for the analytics and live-event features (shared/events.ts); they subscribe with `onEvent`. */
-export type PostEvent = Extract<AppEvent, { type: `post.${string}` }>;
+/**
+ * A post change, after its commit (shared/events.ts). Views are not events here: at read rates
+ * they would push the post changes out of the capped event stream within seconds; they are
+ * counted by this feature (views.*.ts) and passed to `appendView` for unique visitors.
+ */
+export type PostEvent = Extract<AppEvent, { type: 'post.created' | 'post.updated' | 'post.deleted' }>;
+
+export type { Viewer } from './views.recorder.ts';
+
+/** What other features plug in (createServices wires them). */
+export interface PostsCollaborators {
+  /** Hears every post change after its commit; must not throw (errors are logged). */
+  onChange?(event: PostEvent): void;
+  /**
+   * Adds one view's writes to `pipeline` (analytics' unique visitors). Called while buffered views
+   * are sent, with one pipeline per post, sent in the same tick as the view counters: no round trip
+   * of its own.
+   */
+  appendView?(pipeline: ChainableCommander, view: RecordedView): ChainableCommander;
+}
 
 /** Inputs as the transports hand them over: parsed with the shared schemas (defaults applied, tags deduplicated). */
 export type NewPostFields = z.output<typeof createPostInputSchema>;
@@ -61,7 +80,7 @@ const redisDownForWrites = (cause: unknown) =>
  * indexes in step inside the same transaction, and invalidate the cache after the commit; if the
  * invalidation cannot reach Redis, the cache generation is bumped as soon as it can.
  */
-export function createPostsService(deps: ServiceDeps) {
+export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators = {}) {
   const { config, redis, db, keys, clock, logger, metrics, pubsub } = deps;
   const repo = createPostsRepo(db);
   const generation = createCacheGeneration({ redis, pubsub, keys, logger });
@@ -91,18 +110,37 @@ export function createPostsService(deps: ServiceDeps) {
     logger,
     bufferMs: config.VIEW_BUFFER_MS,
     onDropped: (n) => viewsDropped.inc(n),
+    onSend: parts.appendView && ((sent) => sendViewers(sent, parts.appendView!)),
   });
   const views = createViewStore({ redis, keys, db, logger, recorder, intervalMs: config.VIEW_FLUSH_INTERVAL_MS, timeoutMs });
   metrics.registerBacklog('post-views', () => views.backlog());
 
-  const listeners = new Set<(event: PostEvent) => void>();
   function emit(event: PostEvent): void {
-    for (const listener of listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        logger.error('post event listener failed', { type: event.type, err });
-      }
+    try {
+      parts.onChange?.(event);
+    } catch (err) {
+      logger.error('post change listener failed', { type: event.type, err });
+    }
+  }
+
+  /**
+   * One pipeline per post (analytics keys a post's data under its own hash tag, so a pipeline stays
+   * in one Cluster slot), one view per distinct viewer; exec'd now, in the send's tick.
+   */
+  function sendViewers(sent: readonly RecordedView[], append: NonNullable<PostsCollaborators['appendView']>): void {
+    const pipelines = new Map<number, ChainableCommander>();
+    const seen = new Set<string>();
+    for (const view of sent) {
+      const who = `${view.postId}\n${view.session?.userId ?? ''}\n${view.clientIp}\n${view.userAgent}`;
+      if (seen.has(who)) continue;
+      seen.add(who);
+      let pipeline = pipelines.get(view.postId);
+      if (!pipeline) pipelines.set(view.postId, (pipeline = redis.pipeline()));
+      append(pipeline, view);
+    }
+    for (const pipeline of pipelines.values()) {
+      // A failure is counted by observeRedis; unique visitors are an estimate anyway.
+      void pipeline.exec().catch(() => {});
     }
   }
 
@@ -175,14 +213,11 @@ export function createPostsService(deps: ServiceDeps) {
       return { id, generation: gen, read: entries.read(gen, id) };
     },
 
-    /** One post; counts a view unless `countView` is false (HEAD). 404 when it does not exist. */
-    async get(id: number, opts: { prefetched?: PostPrefetch; countView?: boolean } = {}): Promise<PostResult> {
-      const { record, source } = await readPost(id, opts.prefetched);
+    /** One post; counts a view by `viewer` (none for HEAD: null). 404 when it does not exist. */
+    async get(id: number, viewer: Viewer | null, prefetched?: PostPrefetch): Promise<PostResult> {
+      const { record, source } = await readPost(id, prefetched);
       if (!record) throw notFound(id);
-      if (opts.countView !== false) {
-        recorder.record(id);
-        emit({ type: 'post.viewed', postId: id, authorId: record.post.authorId });
-      }
+      if (viewer) recorder.record({ postId: id, ...viewer });
       return { source, data: record.post };
     },
 
@@ -266,6 +301,9 @@ export function createPostsService(deps: ServiceDeps) {
       return { postId: id, views: total };
     },
 
+    /** The same count, null for an unknown post (the analytics feature's ViewCounts). */
+    viewCount: (id: number): Promise<number | null> => views.total(id),
+
     /**
      * The most viewed posts of the last 24 hourly buckets (the minimal trending the tutorial's curl
      * needs; the trending feature owns the full API). Empty while Redis is unavailable.
@@ -278,12 +316,6 @@ export function createPostsService(deps: ServiceDeps) {
       const ids = await within(top, timeoutMs, 'trending').then((r) => r.map(Number), () => [] as number[]);
       const byId = new Map((await repo.findByIds(ids)).map((p) => [p.id, p]));
       return ids.flatMap((id) => byId.get(id) ?? []);
-    },
-
-    /** Calls `listener` after each commit (created, updated, deleted) and each view; returns the unsubscribe. */
-    onEvent(listener: (event: PostEvent) => void): () => void {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
     },
 
     /** Subscribes to cache messages, learns the cache generation, builds the indexes if Redis has none. */

@@ -9,9 +9,25 @@ export const TRENDING_BUCKET_TTL_MS = 7 * 24 * HOUR_MS + HOUR_MS;
 
 export const hourEpoch = (ms: number) => Math.floor(ms / HOUR_MS);
 
+/** Who viewed a post, as the analytics feature needs it for unique visitors. */
+export interface Viewer {
+  /** Only the user id is used; null for an anonymous viewer. */
+  session: { userId: number } | null;
+  clientIp: string;
+  userAgent: string;
+}
+
+/** One view, as the recorder buffers it. */
+export interface RecordedView extends Viewer {
+  postId: number;
+}
+
+/** Views whose viewer is kept for `onSend` per send; past it they are still counted, not passed on. */
+const MAX_VIEWERS_PER_SEND = 10_000;
+
 export interface ViewRecorder {
   /** Counts one view; it reaches Redis with the next `send` (at most `bufferMs` later). */
-  record(postId: number): void;
+  record(view: RecordedView): void;
   /**
    * Sends the buffered views now: one `views-record-2.lua` call per hour they fall in (one in
    * practice), each incrementing the pending counters and the hour's trending bucket together.
@@ -40,6 +56,11 @@ export interface ViewRecorderOptions {
   bufferMs: number;
   /** Called with the number of views lost because Redis refused them. */
   onDropped(views: number): void;
+  /**
+   * Called inside each send with the views it carries (up to 10,000), so that the commands it
+   * issues leave in the same write as the counters (the analytics feature's unique visitors).
+   */
+  onSend?(views: readonly RecordedView[]): void;
 }
 
 /**
@@ -50,9 +71,10 @@ export interface ViewRecorderOptions {
  * only fires when no read follows. The cost: a process that crashes loses at most `bufferMs` of
  * its views (a graceful stop sends them).
  */
-export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped }: ViewRecorderOptions): ViewRecorder {
+export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped, onSend }: ViewRecorderOptions): ViewRecorder {
   /** hour -> post id -> views */
   let buffer = new Map<number, Map<number, number>>();
+  let viewers: RecordedView[] = [];
   let count = 0;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
@@ -65,8 +87,17 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
     if (count === 0) return Promise.resolve();
     lastSent = performance.now();
     const batches = buffer;
+    const sent = viewers;
     buffer = new Map();
+    viewers = [];
     count = 0;
+    if (onSend && sent.length > 0) {
+      try {
+        onSend(sent);
+      } catch (err) {
+        logger.error('view listener failed', { err });
+      }
+    }
     return Promise.all(
       [...batches].map(([hour, posts]) => {
         const pairs: (string | number)[] = [];
@@ -91,11 +122,12 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
   }
 
   return {
-    record(postId) {
+    record(view) {
       const hour = hourEpoch(clock.now());
       let posts = buffer.get(hour);
       if (!posts) buffer.set(hour, (posts = new Map()));
-      posts.set(postId, (posts.get(postId) ?? 0) + 1);
+      posts.set(view.postId, (posts.get(view.postId) ?? 0) + 1);
+      if (onSend && viewers.length < MAX_VIEWERS_PER_SEND) viewers.push(view);
       count++;
       if (!timer) {
         timer = setTimeout(() => void send(), bufferMs);

@@ -1,0 +1,52 @@
+import type { ServiceDeps } from '../../deps.ts';
+import { observeRedis } from '../../metrics/redis.ts';
+import { createSubscriber } from '../../redis/client.ts';
+import type { LiveEventOf, LiveTopic } from '../../../shared/live-events.ts';
+import { openFeed, type Feed } from './events.feed.ts';
+import { createHeartbeat } from './events.heartbeat.ts';
+import { createEventHub } from './events.hub.ts';
+import { createEventsMetrics } from './events.metrics.ts';
+import { createEventPublisher } from './events.publisher.ts';
+import { createEventStreamReader } from './events.stream.ts';
+
+/** The connection name of each instance's live reader, as CLIENT LIST shows it. */
+export const EVENTS_CONNECTION_NAME = 'blog-api:events';
+
+/**
+ * The event stream's producer and this instance's live fan-out:
+ * - `publish(event)`: XADD to the stream (events.publisher.ts);
+ * - `open(topics, lastEventId?)`: admit a live subscriber and give it its feed (events.feed.ts);
+ * - `hub`: the one reader per instance, a BackgroundTask that createApp registers;
+ * - `heartbeat`: one shared timer for the plain SSE route's pings.
+ */
+export function createEventsService(deps: ServiceDeps) {
+  const { config, redis, keys, logger } = deps;
+  // The gauge reads the hub at scrape time, after both exist.
+  const metrics = createEventsMetrics(deps.metrics, () => hub.stats().subscribers);
+  const hub = createEventHub({
+    connect: () => {
+      const connection = createSubscriber(redis, logger, EVENTS_CONNECTION_NAME);
+      observeRedis(connection, deps.metrics);
+      return connection;
+    },
+    streamKey: keys.events(),
+    logger,
+    maxSubscribers: config.EVENTS_MAX_SUBSCRIBERS,
+    subscriberBuffer: config.EVENTS_SUBSCRIBER_BUFFER,
+    onEntry: metrics.entryRead,
+    onSubscriber: metrics.subscriberEnded,
+  });
+  const reader = createEventStreamReader(redis, keys.events());
+  const heartbeat = createHeartbeat(config.EVENTS_HEARTBEAT_MS);
+
+  return {
+    publish: createEventPublisher({ redis, keys, maxLen: config.EVENT_STREAM_MAXLEN, onPublished: (e) => metrics.published(e.type) }),
+    open: <T extends LiveTopic>(topics: readonly T[], lastEventId?: string): Feed<LiveEventOf<T>> => openFeed(hub, reader, topics, lastEventId),
+    hub,
+    heartbeat,
+    /** Subscribers, listeners and timers held now: what a leak would show. */
+    stats: () => ({ ...hub.stats(), heartbeat: heartbeat.stats() }),
+  };
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;

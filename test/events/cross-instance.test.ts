@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPrefix } from '../helpers/app.ts';
+import { client, postCreated, startLiveApp, subscribePosts, until, type LiveApp } from './helpers.ts';
+
+let a: LiveApp;
+let b: LiveApp;
+beforeAll(async () => {
+  // Two instances of the app on one Redis and one key prefix, each behind its own HTTP server.
+  const env = { REDIS_KEY_PREFIX: testPrefix() };
+  a = await startLiveApp({ env });
+  b = await startLiveApp({ env });
+});
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+});
+
+describe('two instances on one Redis', () => {
+  it('a subscriber on B receives the events published through A, in order', async () => {
+    const sub = subscribePosts(client(b.url));
+    await until(() => b.services.events.stats().subscribers === 1, 5000, 'the subscriber on B');
+
+    const ids: string[] = [];
+    for (let i = 1; i <= 20; i++) ids.push(await a.services.events.publish(postCreated(i)));
+
+    await until(() => sub.received.length === 20, 5000, '20 events on B');
+    expect(sub.received.map((r) => r.id)).toEqual(ids);
+    expect(sub.received.map((r) => r.data)).toEqual(ids.map((_, i) => postCreated(i + 1)));
+    expect(sub.errors).toEqual([]);
+    // A had no subscriber: its reader read the same entries and handed them to nobody.
+    expect(a.services.events.stats().subscribers).toBe(0);
+    sub.unsubscribe();
+    await until(() => b.services.events.stats().subscribers === 0, 5000, 'B to forget the subscriber');
+  });
+});
