@@ -1,4 +1,4 @@
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import type { AppEvent } from '../../../shared/events.ts';
 import type { z } from 'zod';
@@ -124,23 +124,17 @@ export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators 
   }
 
   /**
-   * One pipeline per post (analytics keys a post's data under its own hash tag, so a pipeline stays
-   * in one Cluster slot), one view per distinct viewer; exec'd now, in the send's tick.
+   * One view per distinct viewer, through `autoPipelined`: in the send's tick, so the commands leave
+   * in the same write as the view counters (and on a Cluster, ioredis groups them by slot).
    */
   function sendViewers(sent: readonly RecordedView[], append: NonNullable<PostsCollaborators['appendView']>): void {
-    const pipelines = new Map<number, ChainableCommander>();
     const seen = new Set<string>();
+    const pipeline = autoPipelined(redis);
     for (const view of sent) {
       const who = `${view.postId}\n${view.session?.userId ?? ''}\n${view.clientIp}\n${view.userAgent}`;
       if (seen.has(who)) continue;
       seen.add(who);
-      let pipeline = pipelines.get(view.postId);
-      if (!pipeline) pipelines.set(view.postId, (pipeline = redis.pipeline()));
       append(pipeline, view);
-    }
-    for (const pipeline of pipelines.values()) {
-      // A failure is counted by observeRedis; unique visitors are an estimate anyway.
-      void pipeline.exec().catch(() => {});
     }
   }
 
@@ -342,3 +336,20 @@ export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators 
 }
 
 export type PostsService = ReturnType<typeof createPostsService>;
+
+/**
+ * A pipeline-shaped view of the connection for callers that append commands to a pipeline
+ * (`analytics.appendView`): each command goes through the connection's auto-pipeline instead of an
+ * explicit pipeline, so it leaves with whatever else this tick issues, in one write, rather than in
+ * a write of its own. There is no exec: failures are caught here (observeRedis counts them).
+ */
+function autoPipelined(redis: Redis): ChainableCommander {
+  const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const chain: ChainableCommander = new Proxy({} as ChainableCommander, {
+    get: (_target, name: string) => (...args: unknown[]) => {
+      commands[name]!(...args).catch(() => {});
+      return chain;
+    },
+  });
+  return chain;
+}
