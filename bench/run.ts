@@ -8,13 +8,14 @@ import { loadConfig } from '../server/config.ts';
 import { createDb } from '../server/db/db.ts';
 import { migrate } from '../server/db/migrate.ts';
 import { createLogger } from '../server/logger.ts';
-import { closeRedis, createRedis } from '../server/redis/client.ts';
+import { closeRedis, createRedis, createSubscriber } from '../server/redis/client.ts';
 import { benchRedis } from './lib/env.ts';
 import { round, type LoadOptions } from './lib/load.ts';
 import { analyticsScenario } from './scenarios/analytics.ts';
 import { authScenario } from './scenarios/auth.ts';
 import { eventsScenario } from './scenarios/events.ts';
 import { healthScenario } from './scenarios/health.ts';
+import { postsScenario } from './scenarios/posts.ts';
 import { rateLimitScenario } from './scenarios/ratelimit.ts';
 
 export interface BenchContext {
@@ -32,7 +33,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, eventsScenario, analyticsScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario];
 
 async function main() {
   const only = process.argv[2];
@@ -48,17 +49,19 @@ async function main() {
     async buildApp(env = {}) {
       const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REDIS_URL: redis.url, DATABASE_URL: 'memory://', REDIS_KEY_PREFIX: `bench:${Date.now()}:`, ANALYTICS_VISITOR_SECRET: 'bench-visitor-secret-of-32-characters', ...env });
       const logger = createLogger(config.LOG_LEVEL);
-      const client = createRedis({ url: redis.url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
+      const client = createRedis({ url: config.REDIS_URL ?? redis.url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
       await client.connect();
       const db = await createDb({ url: 'memory://' });
       await migrate(db);
-      const built = createApp({ config, redis: client, db, clock: systemClock, logger });
+      const subscriber = createSubscriber(client, logger);
+      const built = createApp({ config, redis: client, subscriber, db, clock: systemClock, logger });
       for (const task of built.startup) await task.run();
       built.background.forEach((t) => t.start());
       return {
         ...built,
         close: async () => {
           for (const t of built.background) await t.stop();
+          await closeRedis(subscriber);
           await closeRedis(client);
           await db.close();
         },

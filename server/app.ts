@@ -5,6 +5,8 @@ import { analyticsRoutes } from './features/analytics/analytics.routes.ts';
 import { authRoutes } from './features/auth/auth.routes.ts';
 import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
+import { postPrefetch } from './features/posts/posts.prefetch.ts';
+import { postsRoutes } from './features/posts/posts.routes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { observeRedis } from './metrics/redis.ts';
@@ -21,6 +23,7 @@ import { session } from './middleware/session.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { routeDocs } from './openapi/routes.ts';
 import { createKeys } from './redis/keys.ts';
+import { createPubSub } from './redis/pubsub.ts';
 import { appRouter } from './router.ts';
 import { createServices, type Services } from './services.ts';
 import { trpcHandler } from './transport/trpc-handler.ts';
@@ -67,12 +70,18 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
     keys: createKeys(appDeps.config.REDIS_KEY_PREFIX),
     startedAt: appDeps.clock.now(),
     metrics: createMetrics(),
+    pubsub: createPubSub(appDeps.subscriber, appDeps.logger),
   };
   observeRedis(deps.redis, deps.metrics);
+  observeRedis(deps.subscriber, deps.metrics);
   const services = createServices(deps);
-  // The live-events reader and the analytics consumer-group worker (counts per hour, activity).
-  const background: BackgroundTask[] = [services.events.hub, services.analytics.worker];
-  const startup: StartupTask[] = [{ name: 'auth', run: () => services.auth.startup() }];
+  // The live-events reader, the analytics consumer-group worker (counts per hour, activity) and
+  // the posts feature's view flusher.
+  const background: BackgroundTask[] = [services.events.hub, services.analytics.worker, ...services.posts.background];
+  const startup: StartupTask[] = [
+    { name: 'auth', run: () => services.auth.startup() },
+    { name: 'posts', run: () => services.posts.startup() },
+  ];
 
   const app = new Hono<AppEnv>();
   app.onError(onError);
@@ -92,6 +101,8 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   app.route('/', metricsRoutes(deps.metrics, config.METRICS_TOKEN));
   app.route('/', openApiRoutes(routeDocs));
 
+  // Before the session: a cached GET /posts/:id leaves in the same Redis write as the session lookup.
+  app.use(postPrefetch(services.posts));
   app.use(
     session({
       store: services.auth.sessions,
@@ -109,6 +120,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   app.route('/', authRoutes(services, config));
   app.route('/', eventsRoutes(services));
   app.route('/', analyticsRoutes(services));
+  app.route('/', postsRoutes(services));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
 
   return { app, services, deps, background, startup };

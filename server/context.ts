@@ -2,6 +2,7 @@ import type { Context as HonoContext } from 'hono';
 import type { ServiceDeps } from './deps.ts';
 import type { AppError } from './errors.ts';
 import type { AuthSession, Credential } from './features/auth/auth.types.ts';
+import type { PostPrefetch } from './features/posts/posts.service.ts';
 import type { Logger } from './logger.ts';
 import type { Services } from './services.ts';
 
@@ -21,6 +22,8 @@ export interface AppEnv {
      * it for every call instead of running them, so it reaches clients in tRPC's error format.
      */
     refusal: AppError | undefined;
+    /** The cache lookup of `GET /posts/:id`, started before the session and rate-limit middleware (posts.prefetch.ts). */
+    postPrefetch: PostPrefetch | undefined;
   };
 }
 

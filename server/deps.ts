@@ -5,11 +5,14 @@ import type { Db } from './db/db.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { Keys } from './redis/keys.ts';
+import type { PubSub } from './redis/pubsub.ts';
 
 /** Everything createApp is built from. Tests pass a real Redis and a throwaway database. */
 export interface AppDeps {
   config: Config;
   redis: Redis;
+  /** The app's one subscriber connection (`createSubscriber`), owned like `redis` by whoever built the deps. */
+  subscriber: Redis;
   db: Db;
   clock: Clock;
   logger: Logger;
@@ -21,4 +24,6 @@ export interface ServiceDeps extends AppDeps {
   startedAt: number;
   /** This app's Prometheus metrics: features record cache, session, rate-limit and backlog figures here. */
   metrics: Metrics;
+  /** Dispatches the subscriber connection's messages to local handlers by channel. */
+  pubsub: PubSub;
 }

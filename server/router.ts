@@ -2,12 +2,14 @@ import { analyticsRouter } from './features/analytics/analytics.router.ts';
 import { authRouter } from './features/auth/auth.router.ts';
 import { eventsRouter } from './features/events/events.router.ts';
 import { healthProcedure } from './features/health/health.router.ts';
+import { postsRouter } from './features/posts/posts.router.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
 /** The root router only puts the feature routers together. */
 export const appRouter = router({
   health: healthProcedure,
   auth: authRouter,
+  posts: postsRouter,
   events: eventsRouter,
   analytics: analyticsRouter,
 });

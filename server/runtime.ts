@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import { createDb, type Db } from './db/db.ts';
 import { migrate } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
-import { closeRedis, createRedis } from './redis/client.ts';
+import { closeRedis, createRedis, createSubscriber } from './redis/client.ts';
 import { findRedisServer, redisAnswers, startLocalRedis, type LocalRedis } from './redis/local-server.ts';
 
 export class StartupError extends Error {
@@ -59,10 +59,13 @@ export async function createRuntime(config: Config, logger: Logger, options: App
     throw err;
   }
 
-  const built = createApp({ config, redis, db, clock: systemClock, logger }, options);
+  // The app's one pub/sub connection: it connects on its first SUBSCRIBE (during start-up).
+  const subscriber = createSubscriber(redis, logger);
+  const built = createApp({ config, redis, subscriber, db, clock: systemClock, logger }, options);
   try {
     for (const task of built.startup) await task.run();
   } catch (err) {
+    await closeRedis(subscriber);
     await closeRedis(redis);
     await db.close();
     await local?.stop();
@@ -78,6 +81,7 @@ export async function createRuntime(config: Config, logger: Logger, options: App
       for (const task of built.background) {
         await task.stop().catch((err: unknown) => logger.error('background task failed to stop', { task: task.name, err }));
       }
+      await closeRedis(subscriber);
       await closeRedis(openRedis);
       await openDb.close();
       await local?.stop();

@@ -3,5 +3,6 @@ export * from './auth.ts';
 export * from './errors.ts';
 export * from './health.ts';
 export * from './events.ts';
+export * from './posts.ts';
 export * from './live-events.ts';
 export * from './analytics.ts';

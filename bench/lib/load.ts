@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
 /** A bounded HTTP load loop: at most `requests` requests and `maxSeconds` seconds, `concurrency` at a time. */
 export interface LoadOptions {
   requests: number;
@@ -79,3 +82,19 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 }
 
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * `runLoad` of one fixed GET in a child process (bench/lib/load-process.ts): the server under test
+ * keeps its event loop and CPU to itself, as it would behind real clients. Same bounds as runLoad.
+ */
+export async function runLoadInChild(opts: {
+  url: string;
+  headers?: Record<string, string>;
+  requests: number;
+  concurrency: number;
+  maxSeconds: number;
+}): Promise<LoadResult> {
+  const args = ['bench/lib/load-process.ts', JSON.stringify({ headers: {}, ...opts })];
+  const { stdout } = await promisify(execFile)('node_modules/.bin/tsx', args, { timeout: (opts.maxSeconds + 30) * 1000 });
+  return JSON.parse(stdout) as LoadResult;
+}

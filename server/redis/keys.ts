@@ -93,6 +93,88 @@ export function createKeys(prefix: string) {
      */
     rateLimit: (policy: string, identity: string, window?: string) =>
       window === undefined ? k('ratelimit', policy, `{${identity}}`) : k('ratelimit', policy, `{${identity}}`, window),
+
+    // Posts (server/features/posts/). A cache key carries the cache generation `g<n>`: bumping the
+    // generation after a Redis outage makes every entry written before it unreachable at once.
+
+    /**
+     * String counter: the cache generation. Bumped (INCR, then PUBLISH on `cacheGenerationChannel`)
+     * by an instance that lost Redis, when it reaches Redis again. No TTL: it must never go back,
+     * or entries of an old generation would become reachable again.
+     */
+    cacheGeneration: () => k('posts', 'cache-gen'),
+    /** Pub/Sub channel: a new cache generation (payload: the number). */
+    cacheGenerationChannel: () => k('posts', 'chan', 'cache-gen'),
+    /** Pub/Sub channel: a cache fill finished or gave up (payload: the fill's name); waiters re-read the cache. */
+    cacheFilledChannel: () => k('posts', 'chan', 'filled'),
+    /**
+     * String: one post's cache entry, `<version>|<post JSON>`, or `<fence>|null` for an id that
+     * does not exist (the negative entry). Valid only while its version is not below the fence.
+     * TTL: POST_CACHE_TTL_SECONDS ±10%; the negative entry POST_NEGATIVE_CACHE_TTL_SECONDS.
+     * The post's hash tag `{p:<id>}` puts it in one slot with its fence (cache-fill-2.lua).
+     */
+    postEntry: (generation: number, postId: number) => k('post', `{p:${postId}}`, `g${generation}`),
+    /**
+     * String: the post's fence, the highest SQL version that an invalidation recorded (a deleted
+     * post's is its last version + 1). Entries below it are never served nor written.
+     * TTL: twice POST_CACHE_TTL_SECONDS, so it outlives every entry it guards.
+     */
+    postFence: (postId: number) => k('post', `{p:${postId}}`, 'fence'),
+    /**
+     * String counter: the version of every cached list page; a write INCRs it after its commit, so
+     * all pages become unreachable at once (no scan). No TTL: it must never go back, or old pages
+     * would become reachable again.
+     */
+    postListVersion: () => k('posts', 'list', '{pl}', 'version'),
+    /**
+     * String: one cached list page (JSON), under the generation and list version it was read at;
+     * `query` names the page (`all:p1:l20`, `tags-any:a,b:p1:l20`, `user:7:p1:l20`). The hash tag
+     * `{pl}` lets one MGET read it with the list version. TTL: POST_CACHE_TTL_SECONDS ±10%.
+     */
+    postListPage: (generation: number, version: number, query: string) =>
+      k('posts', 'list', '{pl}', `g${generation}`, `v${version}`, query),
+
+    // Views and trending buckets share the hash tag {views}: a view is one script over the pending
+    // counters and the hour's bucket, and trending unions buckets. Its slot takes every view write
+    // (coalesced per process, see views.recorder.ts), so on a Cluster it is a hot slot by design.
+
+    /**
+     * Hash: views counted since the last flush, post id -> count, plus `_total`.
+     * No TTL: renamed to `viewsFlushing` and added to SQL every VIEW_FLUSH_INTERVAL_MS.
+     */
+    viewsPending: () => k('views', '{views}', 'pending'),
+    /**
+     * Hash: the batch being added to SQL (the renamed pending hash) plus `_seq`, its batch number.
+     * No TTL: deleted once SQL has it; a leftover from a crash is re-applied idempotently first.
+     */
+    viewsFlushing: () => k('views', '{views}', 'flushing'),
+    /** String counter: the last batch number handed out. No TTL; re-seeded from SQL if lost. */
+    viewsBatchSeq: () => k('views', '{views}', 'seq'),
+    /**
+     * Sorted set: views per post id during one hour (`hourEpoch` = ms since the epoch / 3,600,000).
+     * TTL: 7 days + 1 hour from its last write, longer than the longest trending window.
+     */
+    trendingBucket: (hourEpoch: number) => k('trending', '{views}', 'h', hourEpoch),
+    /** Sorted set: trending-top.lua's scratch union, created and deleted inside one script call. */
+    trendingScratch: () => k('trending', '{views}', 'scratch'),
+
+    // The tag and author indexes mirror SQL and share the hash tag {idx}, so SINTER/SUNION over any
+    // tags and the index script work on a Cluster (one hot slot: they are small sets of ids).
+    // No TTL: an index that silently lost members would give wrong answers; instead the `ready`
+    // marker says it is complete, and without it queries go to SQL until it is rebuilt from SQL.
+
+    /** String: present (value: when it was built, ms) while the indexes below are complete. No TTL. */
+    postIndexReady: () => k('idx', '{idx}', 'ready'),
+    /** Set: ids of the posts tagged `tag`. No TTL (mirrors SQL; see above). */
+    tagPosts: (tag: string) => k('idx', '{idx}', 'tag', tag),
+    /** Set: the tags of one post (absent when it has none). No TTL (mirrors SQL). */
+    postTags: (postId: number) => k('idx', '{idx}', 'post-tags', postId),
+    /** Sorted set: one author's post ids, scored by id (newest first with ZREVRANGE). No TTL (mirrors SQL). */
+    userPosts: (userId: number) => k('idx', '{idx}', 'user-posts', userId),
+    /** Set: every tag that has a `tagPosts` set, so a rebuild can find and drop them all. No TTL. */
+    indexedTags: () => k('idx', '{idx}', 'tags'),
+    /** Set: every author that has a `userPosts` set, for the same reason. No TTL. */
+    indexedAuthors: () => k('idx', '{idx}', 'authors'),
   };
 }
 

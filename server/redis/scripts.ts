@@ -116,5 +116,35 @@ declare module 'ioredis' {
       numKeys: number,
       ...keysAndArgs: (string | number)[]
     ): Result<[allowed: 0 | 1, remaining: number, waitMs: number, window: number], Context>;
+
+    /** server/redis/scripts/cache-fill-2.lua: 1 written, 0 refused (an invalidation recorded a newer version) */
+    cacheFill(entry: string, fence: string, version: number, value: string, ttlMs: number): Result<0 | 1, Context>;
+
+    /** server/redis/scripts/cache-invalidate-2.lua: the fence after the call */
+    cacheInvalidate(entry: string, fence: string, version: number, fenceTtlMs: number): Result<number, Context>;
+
+    /** server/redis/scripts/cache-generation-bump-1.lua: the new generation */
+    cacheGenerationBump(generation: string, channel: string, seen: number): Result<number, Context>;
+
+    /** server/redis/scripts/views-record-2.lua: views recorded; `counts` are post id, count pairs */
+    viewsRecord(pending: string, bucket: string, bucketTtlMs: number, ...counts: (string | number)[]): Result<number, Context>;
+
+    /** server/redis/scripts/views-claim-3.lua: [batch number, 1 new | 0 leftover], [0, 0] when nothing is pending */
+    viewsClaim(pending: string, flushing: string, seq: string, appliedSeq: number): Result<[number, 0 | 1], Context>;
+
+    /** server/redis/scripts/views-snapshot-3.lua: [pending, in the flushing batch, its number, last number] */
+    viewsSnapshot(pending: string, flushing: string, seq: string, field: string | number): Result<[number, number, number, number], Context>;
+
+    /** server/redis/scripts/views-done-1.lua: 1 when the batch was deleted */
+    viewsDone(flushing: string, seq: number): Result<0 | 1, Context>;
+
+    /** server/redis/scripts/tags-query.lua: matching post ids, or null while the index is not ready */
+    tagsQuery(numKeys: number, ...keysAndArgs: string[]): Result<string[] | null, Context>;
+
+    /** server/redis/scripts/trending-top.lua: post ids, most viewed first */
+    trendingTop(numKeys: number, ...keysAndArgs: (string | number)[]): Result<string[], Context>;
+
+    /** server/redis/scripts/post-index.lua: 1 applied, 0 index not built, -1 drift found (marker dropped) */
+    postIndex(numKeys: number, ...keysAndArgs: (string | number)[]): Result<1 | 0 | -1, Context>;
   }
 }

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../server/config.ts';
 import { createDb, type Db } from '../../server/db/db.ts';
 import { migrate } from '../../server/db/migrate.ts';
 import { createLogger, type Logger } from '../../server/logger.ts';
-import { closeRedis, createRedis } from '../../server/redis/client.ts';
+import { closeRedis, createRedis, createSubscriber } from '../../server/redis/client.ts';
 
 export interface TestApp extends BuiltApp {
   config: Config;
@@ -59,8 +59,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, (line) => logs.push(line));
   const redis = createRedis({ url: config.REDIS_URL!, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
   await redis.connect();
+  const subscriber = createSubscriber(redis, logger);
   const db = opts.db ?? (await createTestDb());
-  const built = createApp({ config, redis, db, clock: opts.clock ?? systemClock, logger }, opts);
+  const built = createApp({ config, redis, subscriber, db, clock: opts.clock ?? systemClock, logger }, opts);
   for (const task of built.startup) await task.run();
   return {
     ...built,
@@ -70,6 +71,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     logs,
     close: async () => {
       for (const task of built.background) await task.stop();
+      await closeRedis(subscriber);
       await closeRedis(redis);
       if (!opts.db) await db.close();
     },

@@ -13,7 +13,8 @@ import type { Db } from '../../server/db/db.ts';
 import { createTestApp, createTestDb, type TestApp, type TestAppOptions } from '../helpers/app.ts';
 
 /**
- * The real app with rate limiting on, plus stand-ins for routes other branches bring (posts, auth).
+ * The real app with rate limiting on (the stand-in routes are shadowed there by the real ones,
+ * registered first; purpose-built apps below use them).
  * Pass `db` to share one database across a file's apps (PGlite takes a while to start).
  */
 export async function createLimitedApp(env: Record<string, string> = {}, opts: TestAppOptions = {}): Promise<TestApp> {

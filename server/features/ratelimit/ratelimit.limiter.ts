@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
+import { within } from '../../timeout.ts';
 
 /** One window of a policy. */
 export interface RateLimitWindow {
@@ -109,23 +110,6 @@ function checkPolicy(policy: RateLimitPolicy): void {
   if (new Set(windows.map((w) => w.windowMs)).size !== windows.length) throw new Error(`${where}: window lengths must differ`);
 }
 
-/** Resolves like `promise`, or rejects after `ms`; the late outcome of `promise` is absorbed. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
-
 /**
  * A sliding-window rate limiter for one policy: one Lua call (server/redis/scripts/sliding-window.lua)
  * per decision, exact across any number of app instances sharing the Redis.
@@ -172,7 +156,7 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, on
   function decide(mode: 'consume' | 'peek', identity: string, cost: number): Promise<RateLimitResult> {
     const windowKeys = labels.map((label) => keys.rateLimit(policy.name, identity, label));
     const reply = redis.slidingWindow(windowKeys.length, ...windowKeys, mode, cost, ...windowArgs);
-    return within(reply, timeoutMs).then(answered, failed);
+    return within(reply, timeoutMs, 'rate-limit decision').then(answered, failed);
   }
 
   return {

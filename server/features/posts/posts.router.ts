@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import {
+  createPostInputSchema,
+  listPostsQuerySchema,
+  pageQuerySchema,
+  postDeletedSchema,
+  postIdParamsSchema,
+  postPageSchema,
+  postResultSchema,
+  postSchema,
+  postViewsSchema,
+  trendingPostsSchema,
+  updatePostInputSchema,
+  userIdParamsSchema,
+} from '../../../shared/posts.ts';
+import { authedProcedure, publicProcedure, router } from '../../trpc.ts';
+
+/** `posts.*`: the same operations as the REST routes, with the same shared schemas. */
+export const postsRouter = router({
+  list: publicProcedure
+    .input(listPostsQuerySchema)
+    .output(postPageSchema)
+    .query(({ ctx, input }) => ctx.services.posts.list(input)),
+
+  get: publicProcedure
+    .input(postIdParamsSchema)
+    .output(postResultSchema)
+    .query(({ ctx, input }) => ctx.services.posts.get(input.id)),
+
+  byUser: publicProcedure
+    .input(userIdParamsSchema.extend(pageQuerySchema.shape))
+    .output(postPageSchema)
+    .query(({ ctx, input: { id, ...page } }) => ctx.services.posts.byAuthor(id, page)),
+
+  views: publicProcedure
+    .input(postIdParamsSchema)
+    .output(postViewsSchema)
+    .query(({ ctx, input }) => ctx.services.posts.views(input.id)),
+
+  trending: publicProcedure.output(trendingPostsSchema).query(({ ctx }) => ctx.services.posts.trending()),
+
+  create: authedProcedure
+    .input(createPostInputSchema)
+    .output(postSchema)
+    .mutation(({ ctx, input }) => ctx.services.posts.create(ctx.session, input)),
+
+  update: authedProcedure
+    .input(z.object({ id: postIdParamsSchema.shape.id, patch: updatePostInputSchema }))
+    .output(postSchema)
+    .mutation(({ ctx, input }) => ctx.services.posts.update(ctx.session, input.id, input.patch)),
+
+  delete: authedProcedure
+    .input(postIdParamsSchema)
+    .output(postDeletedSchema)
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.posts.remove(ctx.session, input.id);
+      return { message: 'Post deleted successfully' as const };
+    }),
+});

@@ -1,0 +1,57 @@
+import { Hono } from 'hono';
+import {
+  createPostInputSchema,
+  listPostsQuerySchema,
+  pageQuerySchema,
+  postIdParamsSchema,
+  updatePostInputSchema,
+  userIdParamsSchema,
+} from '../../../shared/posts.ts';
+import type { AppEnv } from '../../context.ts';
+import type { Services } from '../../services.ts';
+import { parseInput, readJson } from '../../transport/rest.ts';
+import { requireSession } from '../auth/auth.routes.ts';
+
+/**
+ * REST for posts, in the tutorial's shapes. Thin: parse with the shared schema, call the posts
+ * service, shape the answer. Writes need a session (401, or 503 while Redis is down); reads do not.
+ * `/posts/trending` is registered before `/posts/:id`, which would otherwise take "trending" as an id.
+ * Described for OpenAPI in posts.openapi.ts.
+ */
+export function postsRoutes(services: Services) {
+  const posts = services.posts;
+
+  return new Hono<AppEnv>()
+    .get('/posts', async (c) => c.json(await posts.list(parseInput(listPostsQuerySchema, c.req.query()))))
+    .get('/posts/trending', async (c) => c.json(await posts.trending()))
+    .get('/posts/:id', async (c) => {
+      const { id } = parseInput(postIdParamsSchema, c.req.param());
+      // HEAD is served by this GET route too; it is not a view.
+      return c.json(await posts.get(id, { prefetched: c.get('postPrefetch'), countView: c.req.method === 'GET' }));
+    })
+    .get('/posts/:id/views', async (c) => {
+      const { id } = parseInput(postIdParamsSchema, c.req.param());
+      return c.json(await posts.views(id));
+    })
+    .post('/posts', async (c) => {
+      const session = requireSession(c);
+      const input = await readJson(c, createPostInputSchema);
+      return c.json(await posts.create(session, input), 201);
+    })
+    .put('/posts/:id', async (c) => {
+      const session = requireSession(c);
+      const { id } = parseInput(postIdParamsSchema, c.req.param());
+      const patch = await readJson(c, updatePostInputSchema);
+      return c.json(await posts.update(session, id, patch));
+    })
+    .delete('/posts/:id', async (c) => {
+      const session = requireSession(c);
+      const { id } = parseInput(postIdParamsSchema, c.req.param());
+      await posts.remove(session, id);
+      return c.json({ message: 'Post deleted successfully' as const });
+    })
+    .get('/users/:id/posts', async (c) => {
+      const { id } = parseInput(userIdParamsSchema, c.req.param());
+      return c.json(await posts.byAuthor(id, parseInput(pageQuerySchema, c.req.query())));
+    });
+}

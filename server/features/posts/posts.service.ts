@@ -1,0 +1,312 @@
+import { Counter } from 'prom-client';
+import type { AppEvent } from '../../../shared/events.ts';
+import type { z } from 'zod';
+import type {
+  createPostInputSchema,
+  listPostsQuerySchema,
+  pageQuerySchema,
+  Post,
+  PostPage,
+  PostResult,
+  PostViews,
+  Source,
+  updatePostInputSchema,
+} from '../../../shared/posts.ts';
+import type { BackgroundTask } from '../../app.ts';
+import type { ServiceDeps } from '../../deps.ts';
+import { AppError } from '../../errors.ts';
+import { within } from '../../timeout.ts';
+import type { AuthSession } from '../auth/auth.types.ts';
+import { createCacheGeneration } from './cache-generation.ts';
+import { createFillGuard } from './fill-guard.ts';
+import { createListCache, type ListPage } from './list-cache.ts';
+import { createPostCache, type EntryRead } from './post-cache.ts';
+import { createPostIndex } from './post-index.ts';
+import { createPostsRepo, type PostFilter, type PostRecord } from './posts.repo.ts';
+import { createViewRecorder, hourEpoch } from './views.recorder.ts';
+import { createViewStore } from './views.store.ts';
+
+/** Post events for the analytics and live-event features (shared/events.ts); they subscribe with `onEvent`. */
+export type PostEvent = Extract<AppEvent, { type: `post.${string}` }>;
+
+/** Inputs as the transports hand them over: parsed with the shared schemas (defaults applied, tags deduplicated). */
+export type NewPostFields = z.output<typeof createPostInputSchema>;
+export type PostChanges = z.output<typeof updatePostInputSchema>;
+export type ListQuery = z.output<typeof listPostsQuerySchema>;
+export type PageParams = z.output<typeof pageQuerySchema>;
+
+/** A cache lookup started before the session and rate-limit middleware ran (see posts.prefetch.ts). */
+export interface PostPrefetch {
+  id: number;
+  generation: number;
+  read: Promise<EntryRead>;
+}
+
+/** The stampede lock's TTL: longer than any sane SQL load; a holder that died frees it after this. */
+const FILL_LOCK_MS = 10_000;
+/** How many posts GET /posts/trending answers, and over how many hourly buckets. */
+const TRENDING_SIZE = 10;
+const TRENDING_HOURS = 24;
+
+const notFound = (id: number) => new AppError('NOT_FOUND', `Post ${id} not found`);
+const redisDownForWrites = (cause: unknown) =>
+  new AppError('SERVICE_UNAVAILABLE', 'Redis is unavailable: the post was not saved; try again shortly', { retryAfter: 1, cause });
+
+/**
+ * Posts: SQL is the source of truth, Redis the cache in front of it (post-cache.ts, list-cache.ts),
+ * the view counters (views.*.ts) and the tag/author indexes (post-index.ts).
+ *
+ * Reads never fail because of Redis: without it (or while the cache generation is not known to be
+ * current) they are served from SQL with `source: "database"`. Writes go to SQL first, keep the
+ * indexes in step inside the same transaction, and invalidate the cache after the commit; if the
+ * invalidation cannot reach Redis, the cache generation is bumped as soon as it can.
+ */
+export function createPostsService(deps: ServiceDeps) {
+  const { config, redis, db, keys, clock, logger, metrics, pubsub } = deps;
+  const repo = createPostsRepo(db);
+  const generation = createCacheGeneration({ redis, pubsub, keys, logger });
+  const timeoutMs = config.POST_CACHE_TIMEOUT_MS;
+  const guard = createFillGuard({ redis, pubsub, keys, logger, waitMs: config.POST_FILL_WAIT_MS, lockMs: FILL_LOCK_MS, timeoutMs });
+  const ttlMs = config.POST_CACHE_TTL_SECONDS * 1000;
+  const entries = createPostCache({
+    redis,
+    keys,
+    guard,
+    load: (id) => repo.findById(id),
+    ttlMs,
+    negativeTtlMs: config.POST_NEGATIVE_CACHE_TTL_SECONDS * 1000,
+    timeoutMs,
+  });
+  const lists = createListCache({ redis, keys, guard, ttlMs, timeoutMs });
+  const index = createPostIndex({ redis, keys, db, logger, timeoutMs });
+  const viewsDropped = new Counter({
+    name: 'post_views_dropped_total',
+    help: 'Post views lost because Redis did not take them',
+    registers: [metrics.registry],
+  });
+  const recorder = createViewRecorder({
+    redis,
+    keys,
+    clock,
+    logger,
+    bufferMs: config.VIEW_BUFFER_MS,
+    onDropped: (n) => viewsDropped.inc(n),
+  });
+  const views = createViewStore({ redis, keys, db, logger, recorder, intervalMs: config.VIEW_FLUSH_INTERVAL_MS, timeoutMs });
+  metrics.registerBacklog('post-views', () => views.backlog());
+
+  const listeners = new Set<(event: PostEvent) => void>();
+  function emit(event: PostEvent): void {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        logger.error('post event listener failed', { type: event.type, err });
+      }
+    }
+  }
+
+  /** After a write committed. Never rejects: the write stands; a failed invalidation drops the whole cache instead. */
+  async function invalidate(id: number, version: number): Promise<void> {
+    try {
+      await Promise.all([entries.invalidate(generation.current() ?? 0, id, version), lists.invalidate()]);
+    } catch (err) {
+      logger.warn('post cache invalidation failed; a new cache generation will drop every entry', {
+        postId: id,
+        err: (err as Error).message,
+      });
+      generation.suspect();
+    }
+  }
+
+  /** Runs a write in one transaction, on the repo bound to it; anything thrown rolls it back. */
+  function write<T>(fn: (rows: ReturnType<typeof createPostsRepo>) => Promise<T>): Promise<T> {
+    return db.transaction((tx) => fn(createPostsRepo(tx)));
+  }
+
+  async function applyIndex(change: Parameters<typeof index.apply>[0]): Promise<void> {
+    try {
+      await index.apply(change);
+    } catch (err) {
+      // The script may have run even though no answer came back: trust the index no more.
+      index.distrust();
+      throw redisDownForWrites(err);
+    }
+  }
+
+  async function readPost(id: number, prefetched: PostPrefetch | undefined): Promise<{ record: PostRecord | null; source: Source }> {
+    const gen = generation.current();
+    const first =
+      gen === null ? null : prefetched?.id === id && prefetched.generation === gen ? await prefetched.read : await entries.read(gen, id);
+    if (first?.hit) {
+      metrics.cacheLookup('post', 'hit');
+      return { record: first.value, source: 'cache' };
+    }
+    metrics.cacheLookup('post', 'miss');
+    const filled = await entries.fill(gen, id, !first?.redisFailed);
+    return { record: filled.value, source: filled.source };
+  }
+
+  /** A list page through the list cache; `name` identifies the query within a list version. */
+  async function cachedPage(name: string, page: number, limit: number, load: () => Promise<ListPage>): Promise<PostPage> {
+    const gen = generation.current();
+    const first = gen === null ? null : await lists.read(gen, name);
+    let found: { value: ListPage; source: Source };
+    if (first?.hit) {
+      metrics.cacheLookup('post-list', 'hit');
+      found = { value: first.value, source: 'cache' };
+    } else {
+      metrics.cacheLookup('post-list', 'miss');
+      found = await lists.fill(gen, name, first?.miss.version ?? -1, load, !first?.redisFailed);
+    }
+    return { source: found.source, data: found.value.data, page, limit, total: found.value.total };
+  }
+
+  return {
+    /**
+     * Starts the cache lookup for GET /posts/:id before the session and rate-limit middleware run,
+     * so auto-pipelining sends it (with any buffered views) in the same write as their commands.
+     * A refused request just drops it. Undefined while the cache is bypassed.
+     */
+    prefetch(id: number): PostPrefetch | undefined {
+      const gen = generation.current();
+      if (gen === null) return undefined;
+      recorder.sendAlong();
+      return { id, generation: gen, read: entries.read(gen, id) };
+    },
+
+    /** One post; counts a view unless `countView` is false (HEAD). 404 when it does not exist. */
+    async get(id: number, opts: { prefetched?: PostPrefetch; countView?: boolean } = {}): Promise<PostResult> {
+      const { record, source } = await readPost(id, opts.prefetched);
+      if (!record) throw notFound(id);
+      if (opts.countView !== false) {
+        recorder.record(id);
+        emit({ type: 'post.viewed', postId: id, authorId: record.post.authorId });
+      }
+      return { source, data: record.post };
+    },
+
+    /** Newest first; with tags, only posts having all (or any) of them. */
+    async list({ page, limit, tags, tagMode }: ListQuery): Promise<PostPage> {
+      const offset = (page - 1) * limit;
+      if (!tags || tags.length === 0) {
+        return cachedPage(`all:p${page}:l${limit}`, page, limit, () =>
+          repo.page({ kind: 'all' }, limit, offset).then(({ posts, total }) => ({ data: posts, total })),
+        );
+      }
+      const filter: PostFilter = { kind: 'tags', tags, mode: tagMode };
+      return cachedPage(`tags-${tagMode}:${tags.join(',')}:p${page}:l${limit}`, page, limit, async () => {
+        const ids = await index.tagged(tags, tagMode);
+        if (ids === null) return repo.page(filter, limit, offset).then(({ posts, total }) => ({ data: posts, total }));
+        return { data: await repo.findByIds(ids.slice(offset, offset + limit)), total: ids.length };
+      });
+    },
+
+    /** A user's posts, newest first; 404 when the user does not exist. */
+    async byAuthor(userId: number, { page, limit }: PageParams): Promise<PostPage> {
+      const offset = (page - 1) * limit;
+      return cachedPage(`user:${userId}:p${page}:l${limit}`, page, limit, async () => {
+        if (!(await repo.userExists(userId))) throw new AppError('NOT_FOUND', `User ${userId} not found`);
+        const indexed = await index.authored(userId, offset, limit);
+        if (indexed === null) {
+          return repo.page({ kind: 'author', authorId: userId }, limit, offset).then(({ posts, total }) => ({ data: posts, total }));
+        }
+        return { data: await repo.findByIds(indexed.ids), total: indexed.total };
+      });
+    },
+
+    async create(session: AuthSession, fields: NewPostFields): Promise<Post> {
+      const record = await write(async (rows) => {
+        const created = await rows.insert(session.userId, { ...fields, location: fields.location ?? null });
+        await applyIndex({ id: created.post.id, authorId: session.userId, op: 'put', oldTags: [], newTags: created.post.tags });
+        return created;
+      });
+      // A negative entry cached for this id (someone asked for it before it existed) is dropped too.
+      await invalidate(record.post.id, record.version);
+      emit({ type: 'post.created', postId: record.post.id, authorId: session.userId, title: record.post.title });
+      return record.post;
+    },
+
+    /** Only the author may update; another user gets 403 and nothing changes. */
+    async update(session: AuthSession, id: number, patch: PostChanges): Promise<Post> {
+      const record = await write(async (rows) => {
+        const current = await rows.lockForWrite(id);
+        if (!current) throw notFound(id);
+        if (current.authorId !== session.userId) throw new AppError('FORBIDDEN', 'Only the author may update this post');
+        const updated = await rows.update(id, patch);
+        if (patch.tags !== undefined) {
+          await applyIndex({ id, authorId: current.authorId, op: 'put', oldTags: current.tags, newTags: updated.post.tags });
+        }
+        return updated;
+      });
+      await invalidate(id, record.version);
+      emit({ type: 'post.updated', postId: id, authorId: session.userId, title: record.post.title });
+      return record.post;
+    },
+
+    /** Only the author may delete; another user gets 403 and nothing changes. */
+    async remove(session: AuthSession, id: number): Promise<void> {
+      const deleted = await write(async (rows) => {
+        const current = await rows.lockForWrite(id);
+        if (!current) throw notFound(id);
+        if (current.authorId !== session.userId) throw new AppError('FORBIDDEN', 'Only the author may delete this post');
+        await rows.remove(id);
+        await applyIndex({ id, authorId: current.authorId, op: 'del', oldTags: current.tags, newTags: [] });
+        return current;
+      });
+      // Past the last version: no entry of the deleted post is served or written again.
+      await invalidate(id, deleted.version + 1);
+      emit({ type: 'post.deleted', postId: id, authorId: session.userId });
+    },
+
+    /** Views flushed to SQL plus those Redis (and this process) still hold. 404 when the post does not exist. */
+    async views(id: number): Promise<PostViews> {
+      const total = await views.total(id);
+      if (total === null) throw notFound(id);
+      return { postId: id, views: total };
+    },
+
+    /**
+     * The most viewed posts of the last 24 hourly buckets (the minimal trending the tutorial's curl
+     * needs; the trending feature owns the full API). Empty while Redis is unavailable.
+     */
+    async trending(): Promise<Post[]> {
+      const hour = hourEpoch(clock.now());
+      const buckets = Array.from({ length: TRENDING_HOURS }, (_, i) => keys.trendingBucket(hour - i));
+      void recorder.send();
+      const top = redis.trendingTop(buckets.length + 1, keys.trendingScratch(), ...buckets, TRENDING_SIZE);
+      const ids = await within(top, timeoutMs, 'trending').then((r) => r.map(Number), () => [] as number[]);
+      const byId = new Map((await repo.findByIds(ids)).map((p) => [p.id, p]));
+      return ids.flatMap((id) => byId.get(id) ?? []);
+    },
+
+    /** Calls `listener` after each commit (created, updated, deleted) and each view; returns the unsubscribe. */
+    onEvent(listener: (event: PostEvent) => void): () => void {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+
+    /** Subscribes to cache messages, learns the cache generation, builds the indexes if Redis has none. */
+    async startup(): Promise<void> {
+      // While Redis is down at start-up the subscriptions wait for it; serving does not.
+      await Promise.race([Promise.all([guard.start(), generation.start()]), new Promise((r) => setTimeout(r, 2000).unref())]);
+      await index.ensureBuilt();
+    },
+
+    background: [
+      views.task,
+      {
+        name: 'post-cache-generation',
+        start() {},
+        async stop() {
+          generation.stop();
+        },
+      },
+    ] satisfies BackgroundTask[],
+
+    /** The parts, for tests and operations. */
+    internals: { generation, index, views, recorder },
+  };
+}
+
+export type PostsService = ReturnType<typeof createPostsService>;

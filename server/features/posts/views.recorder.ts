@@ -1,0 +1,112 @@
+import type { Redis } from 'ioredis';
+import type { Clock } from '../../clock.ts';
+import type { Logger } from '../../logger.ts';
+import type { Keys } from '../../redis/keys.ts';
+
+const HOUR_MS = 3_600_000;
+/** A trending bucket outlives the longest trending window (7 days) by an hour. */
+export const TRENDING_BUCKET_TTL_MS = 7 * 24 * HOUR_MS + HOUR_MS;
+
+export const hourEpoch = (ms: number) => Math.floor(ms / HOUR_MS);
+
+export interface ViewRecorder {
+  /** Counts one view; it reaches Redis with the next `send` (at most `bufferMs` later). */
+  record(postId: number): void;
+  /**
+   * Sends the buffered views now: one `views-record-2.lua` call per hour they fall in (one in
+   * practice), each incrementing the pending counters and the hour's trending bucket together.
+   * Issue it in the same tick as other commands and auto-pipelining sends them in one write.
+   * Never rejects: views Redis refused are dropped and counted.
+   */
+  send(): Promise<void>;
+  /**
+   * `send()` when views are buffered and nothing was sent for a while (a fifth of `bufferMs`):
+   * for callers about to issue Redis commands anyway, so the views ride in their write. Under load
+   * this coalesces many requests' views into one call instead of one call per request.
+   */
+  sendAlong(): void;
+  /** Views buffered here, not yet sent. */
+  buffered(): number;
+  /** Sends what is buffered and stops the timer. */
+  stop(): Promise<void>;
+}
+
+export interface ViewRecorderOptions {
+  redis: Redis;
+  keys: Keys;
+  clock: Clock;
+  logger: Logger;
+  /** Longest a view waits in the process before it is sent. */
+  bufferMs: number;
+  /** Called with the number of views lost because Redis refused them. */
+  onDropped(views: number): void;
+}
+
+/**
+ * Views are counted in the process for at most `bufferMs` and sent to Redis together, coalesced
+ * per post. A cached read then needs no round trip of its own for its view: the posts service
+ * sends the buffer in the same tick as a later read's cache lookup (`sendAlong`), so it rides in
+ * that request's write (bench: 2 round trips per authenticated read, 1 anonymous), and the timer
+ * only fires when no read follows. The cost: a process that crashes loses at most `bufferMs` of
+ * its views (a graceful stop sends them).
+ */
+export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped }: ViewRecorderOptions): ViewRecorder {
+  /** hour -> post id -> views */
+  let buffer = new Map<number, Map<number, number>>();
+  let count = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let failing = false;
+  let lastSent = 0;
+  const alongEveryMs = bufferMs / 5;
+
+  function send(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    if (count === 0) return Promise.resolve();
+    lastSent = performance.now();
+    const batches = buffer;
+    buffer = new Map();
+    count = 0;
+    return Promise.all(
+      [...batches].map(([hour, posts]) => {
+        const pairs: (string | number)[] = [];
+        let views = 0;
+        for (const [id, n] of posts) {
+          pairs.push(id, n);
+          views += n;
+        }
+        return redis.viewsRecord(keys.viewsPending(), keys.trendingBucket(hour), TRENDING_BUCKET_TTL_MS, ...pairs).then(
+          () => {
+            if (failing) logger.info('views are recorded again');
+            failing = false;
+          },
+          (err: Error) => {
+            onDropped(views);
+            if (!failing) logger.warn('views not recorded: Redis did not answer', { views, err: err.message });
+            failing = true;
+          },
+        );
+      }),
+    ).then(() => undefined);
+  }
+
+  return {
+    record(postId) {
+      const hour = hourEpoch(clock.now());
+      let posts = buffer.get(hour);
+      if (!posts) buffer.set(hour, (posts = new Map()));
+      posts.set(postId, (posts.get(postId) ?? 0) + 1);
+      count++;
+      if (!timer) {
+        timer = setTimeout(() => void send(), bufferMs);
+        timer.unref();
+      }
+    },
+    send,
+    sendAlong() {
+      if (count > 0 && performance.now() - lastSent >= alongEveryMs) void send();
+    },
+    buffered: () => count,
+    stop: send,
+  };
+}

@@ -1,0 +1,75 @@
+--[[
+  Keeps the tag and author indexes in step with one post's SQL row. Called inside the SQL
+  transaction that changes the row, after the change: the row lock orders the calls for one post,
+  and a failure rolls the SQL change back. The caller passes the number of keys first.
+
+  KEYS[1]     the index's ready marker (String)
+  KEYS[2]     the post's tags (Set)
+  KEYS[3]     the author's posts (Sorted set, scored by post id)
+  KEYS[4]     every tag that has a set (Set)
+  KEYS[5]     every author that has a sorted set (Set)
+  KEYS[6..]   the set of each tag in ARGV[5..], in the same order: KEYS[j + 1] for ARGV[j]
+  ARGV[1]     the post id
+  ARGV[2]     the author id
+  ARGV[3]     'put' (created or updated) or 'del' (deleted)
+  ARGV[4]     k, how many tags the row had before the change
+  ARGV[5..4+k]   those tags (read from SQL under the row lock)
+  ARGV[5+k..]    the tags it has now ('put' only)
+
+  Returns 1 when applied; 0 when the index is not built (no marker: the rebuild from SQL will
+  include this row); -1 when the stored tags of the post were not the old tags given: the index
+  has drifted from SQL, so the marker is deleted and queries go to SQL until a rebuild.
+]]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+local id, author, op, k = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local old, new = {}, {}
+for j = 5, 4 + k do
+  old[ARGV[j]] = KEYS[j + 1]
+end
+for j = 5 + k, #ARGV do
+  new[ARGV[j]] = KEYS[j + 1]
+end
+
+local stored = redis.call('SMEMBERS', KEYS[2])
+local drifted = #stored ~= k
+for _, tag in ipairs(stored) do
+  if old[tag] == nil then
+    drifted = true
+  end
+end
+if drifted then
+  redis.call('DEL', KEYS[1])
+  return -1
+end
+
+for tag, key in pairs(old) do
+  if new[tag] == nil then
+    redis.call('SREM', key, id)
+    if redis.call('SCARD', key) == 0 then
+      redis.call('SREM', KEYS[4], tag)
+    end
+  end
+end
+for tag, key in pairs(new) do
+  if old[tag] == nil then
+    redis.call('SADD', key, id)
+    redis.call('SADD', KEYS[4], tag)
+  end
+end
+
+redis.call('DEL', KEYS[2])
+if op == 'put' then
+  for tag in pairs(new) do
+    redis.call('SADD', KEYS[2], tag)
+  end
+  redis.call('ZADD', KEYS[3], id, id)
+  redis.call('SADD', KEYS[5], author)
+else
+  redis.call('ZREM', KEYS[3], id)
+  if redis.call('ZCARD', KEYS[3]) == 0 then
+    redis.call('SREM', KEYS[5], author)
+  end
+end
+return 1
