@@ -178,7 +178,7 @@ export type PostPage = z.infer<typeof postPageSchema>;
 export const postViewsSchema = z.object({ postId: z.number().int().positive(), views: z.number().int().nonnegative() });
 export type PostViews = z.infer<typeof postViewsSchema>;
 
-/** `GET /posts/trending`: the most viewed posts of the last 24 hours, most viewed first. */
+/** `GET /posts/trending` (the trending feature): the most viewed posts of a window, most viewed first. */
 export const trendingPostsSchema = z.array(postSchema);
 
 export const postDeletedSchema = z.object({ message: z.literal('Post deleted successfully') });

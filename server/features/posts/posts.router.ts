@@ -37,7 +37,10 @@ export const postsRouter = router({
     .output(postViewsSchema)
     .query(({ ctx, input }) => ctx.services.posts.views(input.id)),
 
-  trending: publicProcedure.output(trendingPostsSchema).query(({ ctx }) => ctx.services.posts.trending()),
+  /** The tutorial's trending (as GET /posts/trending): the 10 most viewed posts of 24 hours; `trending.*` has more. */
+  trending: publicProcedure
+    .output(trendingPostsSchema)
+    .query(async ({ ctx }) => (await ctx.services.trending.list({ window: '24h', limit: 10 })).map((t) => t.post)),
 
   create: authedProcedure
     .input(createPostInputSchema)

@@ -15,7 +15,7 @@ import { requireSession } from '../auth/auth.routes.ts';
 /**
  * REST for posts, in the tutorial's shapes. Thin: parse with the shared schema, call the posts
  * service, shape the answer. Writes need a session (401, or 503 while Redis is down); reads do not.
- * `/posts/trending` is registered before `/posts/:id`, which would otherwise take "trending" as an id.
+ * `/posts/trending` belongs to the trending feature (trending.routes.ts), mounted before these.
  * Described for OpenAPI in posts.openapi.ts.
  */
 export function postsRoutes(services: Services) {
@@ -23,7 +23,6 @@ export function postsRoutes(services: Services) {
 
   return new Hono<AppEnv>()
     .get('/posts', async (c) => c.json(await posts.list(parseInput(listPostsQuerySchema, c.req.query()))))
-    .get('/posts/trending', async (c) => c.json(await posts.trending()))
     .get('/posts/:id', async (c) => {
       const { id } = parseInput(postIdParamsSchema, c.req.param());
       // HEAD is served by this GET route too; it is not a view.

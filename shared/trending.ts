@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { POST_LIMITS, postSchema } from './posts.ts';
+
+/** The trending windows: the last hour, day or week, counted in hourly buckets. */
+export const trendingWindows = ['1h', '24h', '7d'] as const;
+export type TrendingWindow = (typeof trendingWindows)[number];
+
+/** Hours in each window. */
+export const WINDOW_HOURS: Record<TrendingWindow, number> = { '1h': 1, '24h': 24, '7d': 168 };
+
+const windowSchema = (fallback: TrendingWindow) =>
+  z
+    .enum(trendingWindows, { error: `expected one of ${trendingWindows.join(', ')}` })
+    .default(fallback)
+    .describe('The window: 1h, 24h or 7d');
+
+const limitSchema = (fallback: number) =>
+  z.coerce
+    .number({ error: 'expected an integer' })
+    .int({ error: 'expected an integer' })
+    .min(1, { error: 'expected at least 1' })
+    .max(POST_LIMITS.maxLimit, { error: `expected at most ${POST_LIMITS.maxLimit}` })
+    .default(fallback)
+    .describe(`How many to answer (at most ${POST_LIMITS.maxLimit})`);
+
+/** `GET /trending`, `trending.list`: the most viewed posts of a window. */
+export const trendingQuerySchema = z.object({ window: windowSchema('24h'), limit: limitSchema(10) });
+export type TrendingQuery = z.input<typeof trendingQuerySchema>;
+
+/** `GET /trending/authors`, `trending.authors`: the authors whose posts were viewed most in a window. */
+export const topAuthorsQuerySchema = z.object({ window: windowSchema('7d'), limit: limitSchema(10) });
+export type TopAuthorsQuery = z.input<typeof topAuthorsQuerySchema>;
+
+/**
+ * Views within the window. The hour the window starts in counts in proportion to how much of it
+ * is still inside (views are taken as spread evenly over their hour), so a figure may be fractional.
+ */
+const viewsSchema = z.number().nonnegative().describe('Views in the window (the oldest hour counted in part)');
+
+export const trendingPostSchema = z.object({ post: postSchema, views: viewsSchema }).meta({ id: 'TrendingPost' });
+export type TrendingPost = z.infer<typeof trendingPostSchema>;
+/** Most viewed first. */
+export const trendingListSchema = z.array(trendingPostSchema);
+
+export const topAuthorSchema = z.object({
+  authorId: z.number().int().positive(),
+  views: viewsSchema,
+  /** 1 is the most viewed author. */
+  rank: z.number().int().positive(),
+});
+export type TopAuthor = z.infer<typeof topAuthorSchema>;
+
+export const topAuthorsSchema = z.object({
+  window: z.enum(trendingWindows),
+  authors: z.array(topAuthorSchema),
+  /**
+   * The caller's rank, 1-based like `rank` (ZREVRANK + 1); null when their posts had no views in
+   * the window; absent without a session.
+   */
+  myRank: z.number().int().positive().nullable().optional(),
+});
+export type TopAuthors = z.infer<typeof topAuthorsSchema>;
