@@ -1,6 +1,8 @@
 import { authRouter } from './features/auth/auth.router.ts';
 import { healthProcedure } from './features/health/health.router.ts';
+import { geoRouter } from './features/geo/geo.router.ts';
 import { postsRouter } from './features/posts/posts.router.ts';
+import { trendingRouter } from './features/trending/trending.router.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
 /** The root router only puts the feature routers together. */
@@ -8,6 +10,8 @@ export const appRouter = router({
   health: healthProcedure,
   auth: authRouter,
   posts: postsRouter,
+  trending: trendingRouter,
+  geo: geoRouter,
 });
 
 export type AppRouter = typeof appRouter;

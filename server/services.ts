@@ -2,15 +2,20 @@ import type { ServiceDeps } from './deps.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
 import { createHealthService } from './features/health/health.service.ts';
 import { createPostsService } from './features/posts/posts.service.ts';
+import { createGeoService } from './features/geo/geo.service.ts';
 import { createRateLimitService } from './features/ratelimit/ratelimit.service.ts';
+import { createTrendingService } from './features/trending/trending.service.ts';
 
 /** Builds every feature service once per app from the shared deps. */
 export function createServices(deps: ServiceDeps) {
+  const posts = createPostsService(deps);
   return {
     health: createHealthService(deps),
     auth: createAuthService(deps),
     rateLimit: createRateLimitService(deps),
-    posts: createPostsService(deps),
+    posts,
+    trending: createTrendingService(deps, posts),
+    geo: createGeoService(deps, posts),
   };
 }
 

@@ -4,3 +4,5 @@ export * from './errors.ts';
 export * from './health.ts';
 export * from './events.ts';
 export * from './posts.ts';
+export * from './trending.ts';
+export * from './geo.ts';
