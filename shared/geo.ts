@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { POST_LIMITS, postIdSchema, postSchema } from './posts.ts';
+import { answerSizeSchema, POST_LIMITS, postIdSchema, postSchema } from './posts.ts';
 
 /** Distance units Redis GEO understands, and how many metres each is. */
 export const geoUnits = ['m', 'km', 'mi', 'ft'] as const;
@@ -33,13 +33,7 @@ export const nearbyQuerySchema = z
       .positive({ error: 'expected a radius above 0' })
       .describe(`Search radius in \`unit\`, above 0 and at most ${MAX_RADIUS_KM.toLocaleString('en')} km`),
     unit: unitSchema,
-    limit: z.coerce
-      .number({ error: 'expected an integer' })
-      .int({ error: 'expected an integer' })
-      .min(1, { error: 'expected at least 1' })
-      .max(POST_LIMITS.maxLimit, { error: `expected at most ${POST_LIMITS.maxLimit}` })
-      .default(20)
-      .describe(`How many posts to answer (at most ${POST_LIMITS.maxLimit})`),
+    limit: answerSizeSchema(20),
   })
   .superRefine((q, ctx) => {
     const maxInUnit = (MAX_RADIUS_KM * 1000) / METRES_PER_UNIT[q.unit];

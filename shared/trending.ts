@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { POST_LIMITS, postSchema } from './posts.ts';
+import { answerSizeSchema, postSchema } from './posts.ts';
 
 /** The trending windows: the last hour, day or week, counted in hourly buckets. */
 export const trendingWindows = ['1h', '24h', '7d'] as const;
@@ -14,21 +14,12 @@ const windowSchema = (fallback: TrendingWindow) =>
     .default(fallback)
     .describe('The window: 1h, 24h or 7d');
 
-const limitSchema = (fallback: number) =>
-  z.coerce
-    .number({ error: 'expected an integer' })
-    .int({ error: 'expected an integer' })
-    .min(1, { error: 'expected at least 1' })
-    .max(POST_LIMITS.maxLimit, { error: `expected at most ${POST_LIMITS.maxLimit}` })
-    .default(fallback)
-    .describe(`How many to answer (at most ${POST_LIMITS.maxLimit})`);
-
 /** `GET /trending`, `trending.list`: the most viewed posts of a window. */
-export const trendingQuerySchema = z.object({ window: windowSchema('24h'), limit: limitSchema(10) });
+export const trendingQuerySchema = z.object({ window: windowSchema('24h'), limit: answerSizeSchema(10) });
 export type TrendingQuery = z.input<typeof trendingQuerySchema>;
 
 /** `GET /trending/authors`, `trending.authors`: the authors whose posts were viewed most in a window. */
-export const topAuthorsQuerySchema = z.object({ window: windowSchema('7d'), limit: limitSchema(10) });
+export const topAuthorsQuerySchema = z.object({ window: windowSchema('7d'), limit: answerSizeSchema(10) });
 export type TopAuthorsQuery = z.input<typeof topAuthorsQuerySchema>;
 
 /**
