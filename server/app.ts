@@ -6,7 +6,9 @@ import { authRoutes } from './features/auth/auth.routes.ts';
 import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { postPrefetch } from './features/posts/posts.prefetch.ts';
+import { geoRoutes } from './features/geo/geo.routes.ts';
 import { postsRoutes } from './features/posts/posts.routes.ts';
+import { trendingRoutes } from './features/trending/trending.routes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { observeRedis } from './metrics/redis.ts';
@@ -118,9 +120,12 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
     app.use(rateLimit({ limiters: services.rateLimit.limiters, classify, clock: deps.clock }));
   }
   app.route('/', authRoutes(services, config));
+  // Before the posts routes: `/posts/trending` must win over `/posts/:id`.
+  app.route('/', trendingRoutes(services));
   app.route('/', eventsRoutes(services));
   app.route('/', analyticsRoutes(services));
   app.route('/', postsRoutes(services));
+  app.route('/', geoRoutes(services));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
 
   return { app, services, deps, background, startup };

@@ -182,6 +182,8 @@ export const configSchema = z
     VIEW_FLUSH_INTERVAL_MS: int(100, 3_600_000).default(5000),
     /** A view waits in the process at most this long before it is sent to Redis (sooner with the next read). */
     VIEW_BUFFER_MS: int(0, 5000).default(50),
+    /** A trending window's merged buckets (and the top-authors merge) are reused for this long before merging again. */
+    TRENDING_CACHE_SECONDS: int(1, 3600).default(5),
   })
   .superRefine((c, ctx) => {
     // A touch interval as long as the idle timeout would let active sessions expire between writes.

@@ -3,18 +3,19 @@ import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 /** A trending bucket outlives the longest trending window (7 days) by an hour. */
 export const TRENDING_BUCKET_TTL_MS = 7 * 24 * HOUR_MS + HOUR_MS;
 
 export const hourEpoch = (ms: number) => Math.floor(ms / HOUR_MS);
 
 export interface ViewRecorder {
-  /** Counts one view; it reaches Redis with the next `send` (at most `bufferMs` later). */
-  record(postId: number): void;
+  /** Counts one view of a post by `authorId`; it reaches Redis with the next `send` (at most `bufferMs` later). */
+  record(postId: number, authorId: number): void;
   /**
-   * Sends the buffered views now: one `views-record-2.lua` call per hour they fall in (one in
-   * practice), each incrementing the pending counters and the hour's trending bucket together.
+   * Sends the buffered views now: one `views-record-3.lua` call per hour they fall in (one in
+   * practice), each incrementing the pending counters and the hour's trending and author buckets
+   * together (no round trip of its own for the leaderboards).
    * Issue it in the same tick as other commands and auto-pipelining sends them in one write.
    * Never rejects: views Redis refused are dropped and counted.
    */
@@ -51,8 +52,8 @@ export interface ViewRecorderOptions {
  * its views (a graceful stop sends them).
  */
 export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped }: ViewRecorderOptions): ViewRecorder {
-  /** hour -> post id -> views */
-  let buffer = new Map<number, Map<number, number>>();
+  /** hour -> post id -> its author and views */
+  let buffer = new Map<number, Map<number, { authorId: number; views: number }>>();
   let count = 0;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
@@ -69,13 +70,14 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
     count = 0;
     return Promise.all(
       [...batches].map(([hour, posts]) => {
-        const pairs: (string | number)[] = [];
+        const triples: number[] = [];
         let views = 0;
-        for (const [id, n] of posts) {
-          pairs.push(id, n);
+        for (const [id, { authorId, views: n }] of posts) {
+          triples.push(id, authorId, n);
           views += n;
         }
-        return redis.viewsRecord(keys.viewsPending(), keys.trendingBucket(hour), TRENDING_BUCKET_TTL_MS, ...pairs).then(
+        const buckets = [keys.trendingBucket(hour), keys.authorBucket(hour)] as const;
+        return redis.viewsRecord(keys.viewsPending(), ...buckets, TRENDING_BUCKET_TTL_MS, ...triples).then(
           () => {
             if (failing) logger.info('views are recorded again');
             failing = false;
@@ -91,11 +93,13 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
   }
 
   return {
-    record(postId) {
+    record(postId, authorId) {
       const hour = hourEpoch(clock.now());
       let posts = buffer.get(hour);
       if (!posts) buffer.set(hour, (posts = new Map()));
-      posts.set(postId, (posts.get(postId) ?? 0) + 1);
+      const counted = posts.get(postId);
+      if (counted) counted.views++;
+      else posts.set(postId, { authorId, views: 1 });
       count++;
       if (!timer) {
         timer = setTimeout(() => void send(), bufferMs);
