@@ -4,16 +4,27 @@ import { createAuthService } from './features/auth/auth.service.ts';
 import { createEventsService } from './features/events/events.service.ts';
 import { publishPostEvents } from './features/events/post-events.ts';
 import { createHealthService } from './features/health/health.service.ts';
-import { createPostsService } from './features/posts/posts.service.ts';
+import { createPostsService, type PostsService } from './features/posts/posts.service.ts';
+import { AppError } from './errors.ts';
 import { createGeoService } from './features/geo/geo.service.ts';
 import { createRateLimitService } from './features/ratelimit/ratelimit.service.ts';
 import { createTrendingService } from './features/trending/trending.service.ts';
+
+/** A post's views for analytics: one that does not exist (or no longer does) has had none. */
+async function viewsOrZero(posts: PostsService, id: number): Promise<number> {
+  try {
+    return (await posts.views(id)).views;
+  } catch (err) {
+    if (err instanceof AppError && err.appCode === 'NOT_FOUND') return 0;
+    throw err;
+  }
+}
 
 /** Builds every feature service once per app from the shared deps. */
 export function createServices(deps: ServiceDeps) {
   const posts = createPostsService(deps);
   const events = createEventsService(deps);
-  const analytics = createAnalyticsService(deps, { viewCounts: { views: async (id) => (await posts.views(id)).views } });
+  const analytics = createAnalyticsService(deps, { viewCounts: { views: (id) => viewsOrZero(posts, id) } });
   publishPostEvents(posts, events, deps.logger);
   return {
     health: createHealthService(deps),

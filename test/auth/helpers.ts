@@ -49,6 +49,8 @@ export async function valuesOf(redis: Redis, key: string): Promise<string[]> {
       return (await redis.smembers(key)).sort();
     case 'list':
       return redis.lrange(key, 0, -1);
+    case 'stream':
+      return (await redis.xrange(key, '-', '+')).flatMap(([id, fields]) => [id, ...fields]);
     case 'none':
       return [];
     default:
