@@ -6,7 +6,9 @@ import { authRoutes } from './features/auth/auth.routes.ts';
 import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { postPrefetch } from './features/posts/posts.prefetch.ts';
+import { geoRoutes } from './features/geo/geo.routes.ts';
 import { postsRoutes } from './features/posts/posts.routes.ts';
+import { trendingRoutes } from './features/trending/trending.routes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { observeRedis } from './metrics/redis.ts';
@@ -75,9 +77,9 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   observeRedis(deps.redis, deps.metrics);
   observeRedis(deps.subscriber, deps.metrics);
   const services = createServices(deps);
-  // The views flush and the cache generation's timer, the live-events reader, the analytics
-  // consumer-group worker (counts per hour, activity).
-  const background: BackgroundTask[] = [...services.posts.background, services.events.hub, services.analytics.worker];
+  // The live-events reader, the analytics consumer-group worker (counts per hour, activity) and
+  // the posts feature's view flusher.
+  const background: BackgroundTask[] = [services.events.hub, services.analytics.worker, ...services.posts.background];
   const startup: StartupTask[] = [
     { name: 'auth', run: () => services.auth.startup() },
     { name: 'posts', run: () => services.posts.startup() },
@@ -118,9 +120,12 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
     app.use(rateLimit({ limiters: services.rateLimit.limiters, classify, clock: deps.clock }));
   }
   app.route('/', authRoutes(services, config));
-  app.route('/', postsRoutes(services));
+  // Before the posts routes: `/posts/trending` must win over `/posts/:id`.
+  app.route('/', trendingRoutes(services));
   app.route('/', eventsRoutes(services));
   app.route('/', analyticsRoutes(services));
+  app.route('/', postsRoutes(services));
+  app.route('/', geoRoutes(services));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
 
   return { app, services, deps, background, startup };

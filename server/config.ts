@@ -157,18 +157,6 @@ export const configSchema = z
     LOGIN_SLOWDOWN_MS: int(0, 10_000).default(500),
     /** Origins besides the API's own host that may send cookie-authenticated unsafe requests. */
     CSRF_ALLOWED_ORIGINS: originList.default([]),
-    /** Lifetime of a cached post and of a cached list page; each entry gets ±10% jitter so they do not expire together. */
-    POST_CACHE_TTL_SECONDS: int(1, 7 * DAY).default(3600),
-    /** Lifetime of the "no such post" entry for an id that does not exist. */
-    POST_NEGATIVE_CACHE_TTL_SECONDS: int(1, 3600).default(30),
-    /** A cache lookup that takes longer is abandoned and the read is served from SQL (a frozen Redis must not stall reads). */
-    POST_CACHE_TIMEOUT_MS: int(5, 10_000).default(200),
-    /** How long a request waits for another instance filling the same entry before it reads SQL itself. */
-    POST_FILL_WAIT_MS: int(10, 10_000).default(1000),
-    /** Views counted in Redis are added to the SQL totals this often (and at shutdown). */
-    VIEW_FLUSH_INTERVAL_MS: int(100, 3_600_000).default(5000),
-    /** A view waits in the process at most this long before it is sent to Redis (sooner with the next read). */
-    VIEW_BUFFER_MS: int(0, 5000).default(50),
     /**
      * Key of the HMAC-SHA256 that turns an anonymous visitor's address and user agent into the
      * element counted in a post's HyperLogLog (the address itself never reaches Redis). Required in
@@ -182,6 +170,20 @@ export const configSchema = z
     ANALYTICS_STREAM_BATCH: int(1, 1000).default(100),
     /** How long a post's 7-day unique-visitor count is cached (a String beside the daily HyperLogLogs). */
     ANALYTICS_WEEK_CACHE_SECONDS: int(1, 3600).default(60),
+    /** Lifetime of a cached post and of a cached list page; each entry gets ±10% jitter so they do not expire together. */
+    POST_CACHE_TTL_SECONDS: int(1, 7 * DAY).default(3600),
+    /** Lifetime of the "no such post" entry for an id that does not exist. */
+    POST_NEGATIVE_CACHE_TTL_SECONDS: int(1, 3600).default(30),
+    /** A cache lookup that takes longer is abandoned and the read is served from SQL (a frozen Redis must not stall reads). */
+    POST_CACHE_TIMEOUT_MS: int(5, 10_000).default(200),
+    /** How long a request waits for another instance filling the same entry before it reads SQL itself. */
+    POST_FILL_WAIT_MS: int(10, 10_000).default(1000),
+    /** Views counted in Redis are added to the SQL totals this often (and at shutdown). */
+    VIEW_FLUSH_INTERVAL_MS: int(100, 3_600_000).default(5000),
+    /** A view waits in the process at most this long before it is sent to Redis (sooner with the next read). */
+    VIEW_BUFFER_MS: int(0, 5000).default(50),
+    /** A trending window's merged buckets (and the top-authors merge) are reused for this long before merging again. */
+    TRENDING_CACHE_SECONDS: int(1, 3600).default(5),
   })
   .superRefine((c, ctx) => {
     // A touch interval as long as the idle timeout would let active sessions expire between writes.

@@ -2,29 +2,37 @@ import type { ServiceDeps } from './deps.ts';
 import { createAnalyticsService } from './features/analytics/analytics.service.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
 import { createEventsService } from './features/events/events.service.ts';
+import { publishPostEvents } from './features/events/post-events.ts';
 import { createHealthService } from './features/health/health.service.ts';
-import { createPostsService } from './features/posts/posts.service.ts';
+import { createPostsService, type PostsService } from './features/posts/posts.service.ts';
+import { AppError } from './errors.ts';
+import { createGeoService } from './features/geo/geo.service.ts';
 import { createRateLimitService } from './features/ratelimit/ratelimit.service.ts';
+import { createTrendingService } from './features/trending/trending.service.ts';
 
-/**
- * Builds every feature service once per app from the shared deps, and wires the features that
- * feed each other: post changes go to the event stream; a view's unique-visitor write (analytics)
- * rides in the posts feature's view round trip; analytics reads view counts from the posts feature.
- */
+/** A post's views for analytics: one that does not exist (or no longer does) has had none. */
+async function viewsOrZero(posts: PostsService, id: number): Promise<number> {
+  try {
+    return (await posts.views(id)).views;
+  } catch (err) {
+    if (err instanceof AppError && err.appCode === 'NOT_FOUND') return 0;
+    throw err;
+  }
+}
+
+/** Builds every feature service once per app from the shared deps. */
 export function createServices(deps: ServiceDeps) {
+  const posts = createPostsService(deps);
   const events = createEventsService(deps);
-  const posts = createPostsService(deps, {
-    // Publishing never fails a write that committed: a lost event is logged (and counted by observeRedis).
-    onChange: (event) =>
-      void events.publish(event).catch((err: Error) => deps.logger.warn('post event not published', { type: event.type, err: err.message })),
-    appendView: (pipeline, view) => analytics.appendView(pipeline, view),
-  });
-  const analytics = createAnalyticsService(deps, { viewCounts: { views: (postId) => posts.viewCount(postId) } });
+  const analytics = createAnalyticsService(deps, { viewCounts: { views: (id) => viewsOrZero(posts, id) } });
+  publishPostEvents(posts, events, deps.logger);
   return {
     health: createHealthService(deps),
     auth: createAuthService(deps),
     rateLimit: createRateLimitService(deps),
     posts,
+    trending: createTrendingService(deps, posts),
+    geo: createGeoService(deps, posts),
     events,
     analytics,
   };

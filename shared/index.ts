@@ -4,5 +4,7 @@ export * from './errors.ts';
 export * from './health.ts';
 export * from './events.ts';
 export * from './posts.ts';
+export * from './trending.ts';
+export * from './geo.ts';
 export * from './live-events.ts';
 export * from './analytics.ts';

@@ -139,6 +139,16 @@ const limitSchema = z.coerce
   .describe(`Posts per page (at most ${POST_LIMITS.maxLimit})`);
 
 export const pageQuerySchema = z.object({ page: pageSchema, limit: limitSchema });
+
+/** How many posts (or authors) an answer holds: 1 to 50, `fallback` when not given. */
+export const answerSizeSchema = (fallback: number) =>
+  z.coerce
+    .number({ error: 'expected an integer' })
+    .int({ error: 'expected an integer' })
+    .min(1, { error: 'expected at least 1' })
+    .max(POST_LIMITS.maxLimit, { error: `expected at most ${POST_LIMITS.maxLimit}` })
+    .default(fallback)
+    .describe(`How many to answer (at most ${POST_LIMITS.maxLimit})`);
 export type PageQuery = z.input<typeof pageQuerySchema>;
 
 /** `?tags=a,b` (REST) or `['a', 'b']` (tRPC); an empty list means no tag filter. */
@@ -178,7 +188,7 @@ export type PostPage = z.infer<typeof postPageSchema>;
 export const postViewsSchema = z.object({ postId: z.number().int().positive(), views: z.number().int().nonnegative() });
 export type PostViews = z.infer<typeof postViewsSchema>;
 
-/** `GET /posts/trending`: the most viewed posts of the last 24 hours, most viewed first. */
+/** `GET /posts/trending` (the trending feature): the most viewed posts of a window, most viewed first. */
 export const trendingPostsSchema = z.array(postSchema);
 
 export const postDeletedSchema = z.object({ message: z.literal('Post deleted successfully') });

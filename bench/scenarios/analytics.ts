@@ -37,16 +37,45 @@ async function preload(redis: Redis, keys: Keys): Promise<void> {
   await redis.xgroup('CREATE', keys.events(), 'analytics', '0');
 }
 
-async function untilCounted(count: () => number, target: number, started: number): Promise<number> {
+interface RunFigures {
+  eventsPerSecond: number;
+  /** CPU time per event, in microseconds: this process (the consumer) and redis-server. */
+  clientCpuUs: number;
+  redisCpuUs: number;
+}
+
+/** redis-server's CPU time so far (user + system), in microseconds, from INFO cpu. */
+async function redisCpuUs(probe: Redis): Promise<number> {
+  const info = await probe.info('cpu');
+  const read = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
+}
+
+/** Runs a consumer over the preloaded backlog; `run` resolves with the events it handled. */
+async function measured(probe: Redis, run: () => Promise<number>): Promise<RunFigures> {
+  const cpu = process.cpuUsage();
+  const redisBefore = await redisCpuUs(probe);
+  const started = performance.now();
+  const events = await run();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return {
+    eventsPerSecond: events / seconds,
+    clientCpuUs: (used.user + used.system) / events,
+    redisCpuUs: ((await redisCpuUs(probe)) - redisBefore) / events,
+  };
+}
+
+async function untilCounted(count: () => number, target: number): Promise<void> {
+  const started = performance.now();
   while (count() < target) {
     if (performance.now() - started > 60_000) throw new Error(`bench analytics: ${count()} of ${target} after 60 s`);
     await new Promise((r) => setTimeout(r, 2));
   }
-  return (performance.now() - started) / 1000;
 }
 
 /** The app's worker: activity (an idempotent script per entry), then count + XACK (one script per batch). */
-async function exactlyOnceRun(redis: Redis, keys: Keys): Promise<number> {
+async function exactlyOnceRun(redis: Redis, probe: Redis, keys: Keys): Promise<RunFigures> {
   await preload(redis, keys);
   const processor = createEventProcessor({ redis, keys, group: 'analytics', logger });
   const worker = createStreamConsumer({
@@ -61,11 +90,13 @@ async function exactlyOnceRun(redis: Redis, keys: Keys): Promise<number> {
     logger,
     handle: processor.handle,
   });
-  const started = performance.now();
-  worker.start();
-  const seconds = await untilCounted(() => processor.stats().counted, EVENTS, started);
+  const figures = await measured(probe, async () => {
+    worker.start();
+    await untilCounted(() => processor.stats().counted, EVENTS);
+    return EVENTS;
+  });
   await worker.stop();
-  return EVENTS / seconds;
+  return figures;
 }
 
 /**
@@ -74,34 +105,36 @@ async function exactlyOnceRun(redis: Redis, keys: Keys): Promise<number> {
  * XACK for the batch. A crash between the read and the pipeline counts the batch twice (and writes
  * its activity twice).
  */
-async function atLeastOnceRun(redis: Redis, keys: Keys): Promise<number> {
+async function atLeastOnceRun(redis: Redis, probe: Redis, keys: Keys): Promise<RunFigures> {
   await preload(redis, keys);
   const reader = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
-  let counted = 0;
-  const started = performance.now();
-  for (;;) {
-    const reply = (await reader.xreadgroup('GROUP', 'analytics', 'naive', 'COUNT', BATCH, 'STREAMS', keys.events(), '>')) as
-      | [string, [string, string[]][]][]
-      | null;
-    const entries = reply?.[0]?.[1] ?? [];
-    if (entries.length === 0) break;
-    const pipeline = redis.pipeline();
-    for (const [id, fields] of entries) {
-      const event = JSON.parse(fields[3]!) as AppEvent;
-      pipeline.hincrby(keys.eventCounts(hourOf(Number(id.split('-')[0]))), event.type, 1);
-      const actor = event.type === 'user.login' ? event.userId : event.type === 'post.viewed' || event.type === 'trending.changed' ? null : event.authorId;
-      if (actor !== null) {
-        const list = keys.activity(actor);
-        pipeline.lpush(list, JSON.stringify({ id, type: event.type })).ltrim(list, 0, 99).pexpire(list, 30 * 86_400_000);
+  await reader.ping();
+  async function consume(): Promise<number> {
+    let counted = 0;
+    for (;;) {
+      const reply = (await reader.xreadgroup('GROUP', 'analytics', 'naive', 'COUNT', BATCH, 'STREAMS', keys.events(), '>')) as
+        | [string, [string, string[]][]][]
+        | null;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) return counted;
+      const pipeline = redis.pipeline();
+      for (const [id, fields] of entries) {
+        const event = JSON.parse(fields[3]!) as AppEvent;
+        pipeline.hincrby(keys.eventCounts(hourOf(Number(id.split('-')[0]))), event.type, 1);
+        const actor = event.type === 'user.login' ? event.userId : event.type === 'post.viewed' || event.type === 'trending.changed' ? null : event.authorId;
+        if (actor !== null) {
+          const list = keys.activity(actor);
+          pipeline.lpush(list, JSON.stringify({ id, type: event.type })).ltrim(list, 0, 99).pexpire(list, 30 * 86_400_000);
+        }
       }
+      pipeline.xack(keys.events(), 'analytics', ...entries.map(([id]) => id));
+      await pipeline.exec();
+      counted += entries.length;
     }
-    pipeline.xack(keys.events(), 'analytics', ...entries.map(([id]) => id));
-    await pipeline.exec();
-    counted += entries.length;
   }
-  const seconds = (performance.now() - started) / 1000;
+  const figures = await measured(probe, consume);
   reader.disconnect();
-  return counted / seconds;
+  return figures;
 }
 
 /** Commands Redis executed, by name, from INFO commandstats. */
@@ -124,11 +157,11 @@ export const analyticsScenario: BenchScenario = {
     const probe = new Redis(redisUrl);
     try {
       // A warm-up of each (JIT, script loading), then alternating rounds: a shared machine drifts.
-      const exactly: number[] = [];
-      const atLeast: number[] = [];
+      const exactly: RunFigures[] = [];
+      const atLeast: RunFigures[] = [];
       for (let round = 0; round <= 5; round++) {
-        const a = await exactlyOnceRun(redis, createKeys(`bench:a${round}:${Date.now()}:`));
-        const b = await atLeastOnceRun(redis, createKeys(`bench:b${round}:${Date.now()}:`));
+        const a = await exactlyOnceRun(redis, probe, createKeys(`bench:a${round}:${Date.now()}:`));
+        const b = await atLeastOnceRun(redis, probe, createKeys(`bench:b${round}:${Date.now()}:`));
         if (round === 0) continue;
         exactly.push(a);
         atLeast.push(b);
@@ -176,18 +209,29 @@ export const analyticsScenario: BenchScenario = {
         await built.close();
       }
 
-      const exactlyOnce = median(exactly);
-      const atLeastOnce = median(atLeast);
+      const summary = (runs: RunFigures[]) => ({
+        eventsPerSecond: runs.map((r) => Math.round(r.eventsPerSecond)),
+        medianEventsPerSecond: Math.round(median(runs.map((r) => r.eventsPerSecond))),
+        medianClientCpuUsPerEvent: round(median(runs.map((r) => r.clientCpuUs))),
+        medianRedisCpuUsPerEvent: round(median(runs.map((r) => r.redisCpuUs))),
+      });
+      const exactlyOnce = summary(exactly);
+      const atLeastOnce = summary(atLeast);
       return {
         results: {
           eventsPerRound: EVENTS,
           batch: BATCH,
-          exactlyOnceEventsPerSecond: exactly.map((x) => Math.round(x)),
-          atLeastOnceEventsPerSecond: atLeast.map((x) => Math.round(x)),
+          exactlyOnce,
+          atLeastOnce,
           perView: { pfadd: round(perView('pfadd'), 3), pexpire: round(perView('pexpire'), 3), extraRoundTrips: 0 },
           perAuthenticatedRequest: { requests, setbit: round(setbitsPerRequest, 5) },
         },
-        ratios: { 'exactly-once worker / at-least-once consumer, same writes (events/s)': exactlyOnce / atLeastOnce },
+        ratios: {
+          'exactly-once worker / at-least-once consumer, same writes (events/s)': exactlyOnce.medianEventsPerSecond / atLeastOnce.medianEventsPerSecond,
+          'CPU per event, exactly-once / at-least-once (client + redis-server)':
+            (exactlyOnce.medianClientCpuUsPerEvent + exactlyOnce.medianRedisCpuUsPerEvent) /
+            (atLeastOnce.medianClientCpuUsPerEvent + atLeastOnce.medianRedisCpuUsPerEvent),
+        },
       };
     } finally {
       probe.disconnect();

@@ -2,7 +2,9 @@ import { analyticsDocs } from '../features/analytics/analytics.openapi.ts';
 import { authDocs } from '../features/auth/auth.openapi.ts';
 import { eventsDocs } from '../features/events/events.openapi.ts';
 import { healthDocs } from '../features/health/health.openapi.ts';
+import { geoDocs } from '../features/geo/geo.openapi.ts';
 import { postsDocs } from '../features/posts/posts.openapi.ts';
+import { trendingDocs } from '../features/trending/trending.openapi.ts';
 import type { RouteDoc } from './route-doc.ts';
 
 /**
@@ -10,4 +12,12 @@ import type { RouteDoc } from './route-doc.ts';
  * `<feature>.openapi.ts` list here; test/ops/openapi.test.ts fails while a route the app serves
  * is missing from this list (or a listed one is not served).
  */
-export const routeDocs: readonly RouteDoc[] = [...healthDocs, ...authDocs, ...postsDocs, ...eventsDocs, ...analyticsDocs];
+export const routeDocs: readonly RouteDoc[] = [
+  ...healthDocs,
+  ...authDocs,
+  ...trendingDocs,
+  ...postsDocs,
+  ...geoDocs,
+  ...eventsDocs,
+  ...analyticsDocs,
+];

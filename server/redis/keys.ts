@@ -155,8 +155,19 @@ export function createKeys(prefix: string) {
      * TTL: 7 days + 1 hour from its last write, longer than the longest trending window.
      */
     trendingBucket: (hourEpoch: number) => k('trending', '{views}', 'h', hourEpoch),
-    /** Sorted set: trending-top.lua's scratch union, created and deleted inside one script call. */
-    trendingScratch: () => k('trending', '{views}', 'scratch'),
+    /**
+     * Sorted set: views per author id during one hour, written by the same script call as
+     * `trendingBucket` (the top-authors leaderboard). TTL: as `trendingBucket`.
+     */
+    authorBucket: (hourEpoch: number) => k('trending', '{views}', 'authors', 'h', hourEpoch),
+    /**
+     * Sorted set: the merge (ZUNIONSTORE) of a window's hourly buckets of `kind` as of one hour,
+     * the trending answer's cache: every caller within TRENDING_CACHE_SECONDS reads it instead of
+     * merging again. The hour is in the name so that a new hour never reads an old merge.
+     * TTL: TRENDING_CACHE_SECONDS.
+     */
+    trendingMerged: (kind: 'posts' | 'authors', window: string, hourEpoch: number) =>
+      k('trending', '{views}', 'merged', kind, window, hourEpoch),
 
     // The tag and author indexes mirror SQL and share the hash tag {idx}, so SINTER/SUNION over any
     // tags and the index script work on a Cluster (one hot slot: they are small sets of ids).
@@ -175,6 +186,11 @@ export function createKeys(prefix: string) {
     indexedTags: () => k('idx', '{idx}', 'tags'),
     /** Set: every author that has a `userPosts` set, for the same reason. No TTL. */
     indexedAuthors: () => k('idx', '{idx}', 'authors'),
+    /**
+     * Geo (a sorted set of geohashes): every post with a location, member = post id (GEOADD), kept
+     * by the same `post-index.lua` call as the tag index and rebuilt with it. No TTL (mirrors SQL).
+     */
+    postLocations: () => k('idx', '{idx}', 'geo'),
   };
 }
 

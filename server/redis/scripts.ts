@@ -126,8 +126,8 @@ declare module 'ioredis' {
     /** server/redis/scripts/cache-generation-bump-1.lua: the new generation */
     cacheGenerationBump(generation: string, channel: string, seen: number): Result<number, Context>;
 
-    /** server/redis/scripts/views-record-2.lua: views recorded; `counts` are post id, count pairs */
-    viewsRecord(pending: string, bucket: string, bucketTtlMs: number, ...counts: (string | number)[]): Result<number, Context>;
+    /** server/redis/scripts/views-record-3.lua: views recorded; `counts` are post id, author id, count triples */
+    viewsRecord(pending: string, postBucket: string, authorBucket: string, bucketTtlMs: number, ...counts: number[]): Result<number, Context>;
 
     /** server/redis/scripts/views-claim-3.lua: [batch number, 1 new | 0 leftover], [0, 0] when nothing is pending */
     viewsClaim(pending: string, flushing: string, seq: string, appliedSeq: number): Result<[number, 0 | 1], Context>;
@@ -141,8 +141,14 @@ declare module 'ioredis' {
     /** server/redis/scripts/tags-query.lua: matching post ids, or null while the index is not ready */
     tagsQuery(numKeys: number, ...keysAndArgs: string[]): Result<string[] | null, Context>;
 
-    /** server/redis/scripts/trending-top.lua: post ids, most viewed first */
-    trendingTop(numKeys: number, ...keysAndArgs: (string | number)[]): Result<string[], Context>;
+    /**
+     * server/redis/scripts/trending-merge.lua: the merged window's top [member, score, ...], then
+     * the rank (0-based, highest first) and score of ARGV[4], or null for each
+     */
+    trendingMerge(numKeys: number, ...keysAndArgs: (string | number)[]): Result<[string[], number | null, string | null], Context>;
+
+    /** server/redis/scripts/trending-forget.lua: the post's views removed from the buckets */
+    trendingForget(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
 
     /** server/redis/scripts/post-index.lua: 1 applied, 0 index not built, -1 drift found (marker dropped) */
     postIndex(numKeys: number, ...keysAndArgs: (string | number)[]): Result<1 | 0 | -1, Context>;

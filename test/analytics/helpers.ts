@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { Db } from '../../server/db/db.ts';
 import type { AppEvent } from '../../shared/events.ts';
 import type { Keys } from '../../server/redis/keys.ts';
 
@@ -78,16 +77,4 @@ export function actorOf(event: AppEvent): number | null {
   if (event.type === 'user.login') return event.userId;
   if (event.type === 'post.created' || event.type === 'post.updated' || event.type === 'post.deleted') return event.authorId;
   return null;
-}
-
-/**
- * Posts 1..`count` in SQL, written by the demo user, so that `analytics.post` finds them: it takes
- * view counts from the posts feature, which answers 404 for a post that does not exist.
- */
-export async function seedPosts(db: Db, count: number): Promise<void> {
-  await db.query(
-    `insert into posts (author_id, title, content)
-     select u.id, 'Post ' || n, 'content' from users u, generate_series(1, $1) n where u.email = 'user@example.com'`,
-    [count],
-  );
 }

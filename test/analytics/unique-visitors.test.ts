@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import { manualClock } from '../../server/clock.ts';
 import { visitorId, type ViewInput } from '../../server/features/analytics/unique-visitors.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { seedPosts } from './helpers.ts';
 
 // Unique visitors per post and day: HyperLogLog (PFADD / PFCOUNT), a 7-day union, its cache.
 const DAY = 86_400_000;
@@ -13,7 +12,6 @@ let t: TestApp;
 
 beforeAll(async () => {
   t = await createTestApp({ clock, env: { ANALYTICS_VISITOR_SECRET: SECRET } });
-  await seedPosts(t.db, 10);
 });
 afterAll(() => t.close());
 

@@ -43,8 +43,9 @@ export async function postStores(t: TestApp): Promise<{ redis: Record<string, st
   await t.services.posts.internals.recorder.send();
   const redis: Record<string, string[]> = {};
   for (const key of await scanKeys(t.redis, t.config.REDIS_KEY_PREFIX)) {
-    // Sessions (touched by every authenticated call) and daily active users (marked by it): not what these checks are about.
-    if (/:(sess|sessions|ratelimit):|\{dau\}/.test(key)) continue;
+    // Sessions are touched, and active users and unique visitors marked, by any call (refused
+    // ones too): not what these checks are about.
+    if (/:(sess|sessions|ratelimit|uv|\{dau\}):/.test(key)) continue;
     redis[key] = await valuesOf(t.redis, key);
   }
   const posts = await t.db.query('select * from posts order by id');

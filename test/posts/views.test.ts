@@ -47,10 +47,21 @@ describe('recording a view', () => {
     }
     const k = t.deps.keys;
     const touchingViews = commands.filter((c) => c.includes(k.viewsPending()));
-    // EVALSHA <sha> 2 <pending> <bucket> <ttl> <post id> <views>: both structures, one call, never HINCRBY/ZINCRBY apart.
+    // EVALSHA <sha> 3 <pending> <post bucket> <author bucket> <ttl> <post id> <author id> <views>:
+    // the counters and both leaderboards, one call, never HINCRBY/ZINCRBY apart.
     expect(touchingViews).toHaveLength(1);
     expect(touchingViews[0]![0]?.toLowerCase()).toBe('evalsha');
-    expect(touchingViews[0]!.slice(2)).toEqual(['2', k.viewsPending(), k.trendingBucket(hourEpoch(Date.now())), String(TRENDING_BUCKET_TTL_MS), String(post.id), '3']);
+    const hour = hourEpoch(Date.now());
+    expect(touchingViews[0]!.slice(2)).toEqual([
+      '3',
+      k.viewsPending(),
+      k.trendingBucket(hour),
+      k.authorBucket(hour),
+      String(TRENDING_BUCKET_TTL_MS),
+      String(post.id),
+      String(writer.id),
+      '3',
+    ]);
     expect(commands.some((c) => ['hincrby', 'zincrby'].includes(c[0]!.toLowerCase()))).toBe(false);
 
     expect(Number(await t.redis.hget(k.viewsPending(), String(post.id)))).toBe(4);
@@ -59,6 +70,9 @@ describe('recording a view', () => {
     const ttl = await t.redis.pttl(bucket);
     expect(ttl).toBeGreaterThan(TRENDING_BUCKET_TTL_MS - 60_000);
     expect(ttl).toBeLessThanOrEqual(TRENDING_BUCKET_TTL_MS);
+    const authors = k.authorBucket(hourEpoch(Date.now()));
+    expect(Number(await t.redis.zscore(authors, String(writer.id)))).toBe(4);
+    expect(await t.redis.pttl(authors)).toBeGreaterThan(TRENDING_BUCKET_TTL_MS - 60_000);
     // HEAD is not a view; a missing post is not either.
     expect((await t.app.request(`/posts/${post.id}`, { method: 'HEAD' })).status).toBe(200);
     expect((await jsonRequest(t.app, 'GET', '/posts/987654')).status).toBe(404);
@@ -157,21 +171,3 @@ describe('the flush task', () => {
   });
 });
 
-describe('GET /posts/trending (minimal: the last 24 hourly buckets)', () => {
-  it('answers posts most viewed first', async () => {
-    const k = t.deps.keys;
-    const hour = hourEpoch(Date.now());
-    const quiet = await createPost(t, writer.auth, { title: 'quiet', content: 'c' });
-    const loud = await createPost(t, writer.auth, { title: 'loud', content: 'c' });
-    // Clear what other tests left, then: loud has more views, part of them an hour ago.
-    await t.redis.del(...Array.from({ length: 24 }, (_, i) => k.trendingBucket(hour - i)));
-    await view(quiet.id, 2);
-    await view(loud.id, 1);
-    await t.redis.zincrby(k.trendingBucket(hour - 1), 5, String(loud.id));
-    await t.redis.zincrby(k.trendingBucket(hour - 30), 100, String(quiet.id)); // outside the window
-    const { status, body } = await getJson<{ id: number }[]>(t, '/posts/trending');
-    expect(status).toBe(200);
-    expect(body.map((p) => p.id)).toEqual([loud.id, quiet.id]);
-    expect(await t.redis.exists(k.trendingScratch())).toBe(0);
-  });
-});

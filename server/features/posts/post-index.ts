@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Location } from '../../../shared/posts.ts';
 import type { Db } from '../../db/db.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
@@ -15,6 +16,8 @@ export interface IndexChange {
   oldTags: readonly string[];
   /** The tags it has now; [] for a deletion. */
   newTags: readonly string[];
+  /** Where it is now; null without a location, and for a deletion. */
+  location: Location | null;
 }
 
 export interface PostIndexOptions {
@@ -31,8 +34,9 @@ const REBUILD_LOCK_MS = 60_000;
 const CHUNK = 500;
 
 /**
- * The tag index (tag -> post ids, post -> tags; Sets) and the author index (user -> post ids;
- * Sorted set by id), mirrors of SQL under the hash tag `{idx}`:
+ * The tag index (tag -> post ids, post -> tags; Sets), the author index (user -> post ids;
+ * Sorted set by id) and the location index (post ids by where they are; Geo, read by the geo
+ * feature), mirrors of SQL under the hash tag `{idx}`:
  *
  * - Writes: `post-index.lua`, called inside the SQL transaction that changes the row, after the
  *   change (the row lock orders the calls for one post; a Redis failure rolls the write back).
@@ -58,7 +62,8 @@ export function createPostIndex({ redis, keys, db, logger, timeoutMs }: PostInde
         const rows = await createPostsRepo(tx).allForIndex();
         for (let i = 0; i < rows.length; i += CHUNK) {
           const p = redis.pipeline();
-          for (const { id, authorId, tags } of rows.slice(i, i + CHUNK)) {
+          for (const { id, authorId, tags, location } of rows.slice(i, i + CHUNK)) {
+            if (location) p.geoadd(keys.postLocations(), location.longitude, location.latitude, id);
             if (tags.length > 0) {
               p.sadd(keys.postTags(id), ...tags);
               for (const tag of tags) p.sadd(keys.tagPosts(tag), id).sadd(keys.indexedTags(), tag);
@@ -85,6 +90,7 @@ export function createPostIndex({ redis, keys, db, logger, timeoutMs }: PostInde
       ...authors.map((a) => keys.userPosts(Number(a))),
       keys.indexedTags(),
       keys.indexedAuthors(),
+      keys.postLocations(),
     ];
     for (let i = 0; i < doomed.length; i += CHUNK) await redis.unlink(...doomed.slice(i, i + CHUNK));
   }
@@ -101,8 +107,17 @@ export function createPostIndex({ redis, keys, db, logger, timeoutMs }: PostInde
     /** Inside the write's transaction. Rejects when Redis does not answer (roll the write back). */
     async apply(change: IndexChange): Promise<void> {
       const tags = [...change.oldTags, ...change.newTags];
-      const keyList = [ready, keys.postTags(change.id), keys.userPosts(change.authorId), keys.indexedTags(), keys.indexedAuthors(), ...tags.map(keys.tagPosts)];
-      const args = [change.id, change.authorId, change.op, change.oldTags.length, ...tags];
+      const keyList = [
+        ready,
+        keys.postTags(change.id),
+        keys.userPosts(change.authorId),
+        keys.indexedTags(),
+        keys.indexedAuthors(),
+        keys.postLocations(),
+        ...tags.map(keys.tagPosts),
+      ];
+      const at = change.op === 'put' ? change.location : null;
+      const args = [change.id, change.authorId, change.op, at?.longitude ?? '', at?.latitude ?? '', change.oldTags.length, ...tags];
       const applied = await redis.postIndex(keyList.length, ...keyList, ...args);
       if (applied === -1) {
         logger.warn('post index drifted from SQL; rebuilding it', { postId: change.id });

@@ -9,7 +9,6 @@ import {
   postResultSchema,
   postSchema,
   postViewsSchema,
-  trendingPostsSchema,
   updatePostInputSchema,
   userIdParamsSchema,
 } from '../../../shared/posts.ts';
@@ -35,13 +34,6 @@ export const postsDocs: RouteDoc[] = [
     tags,
     request: { query: listPostsQuerySchema },
     responses: { 200: { description: `A page of posts. ${fromCache}`, schema: postPageSchema }, 400: badInput },
-  },
-  {
-    method: 'get',
-    path: '/posts/trending',
-    summary: 'The 10 most viewed posts of the last 24 hours, most viewed first (empty while Redis is unavailable)',
-    tags,
-    responses: { 200: { description: 'Most viewed first', schema: trendingPostsSchema } },
   },
   {
     method: 'get',

@@ -45,6 +45,9 @@ interface PostRow {
 
 const COLUMNS = 'id, author_id, title, content, tags, longitude, latitude, created_at, updated_at, version';
 
+const locationOf = (r: Pick<PostRow, 'longitude' | 'latitude'>): Location | null =>
+  r.longitude === null || r.latitude === null ? null : { longitude: r.longitude, latitude: r.latitude };
+
 function toPost(r: PostRow): Post {
   return {
     id: r.id,
@@ -52,7 +55,7 @@ function toPost(r: PostRow): Post {
     title: r.title,
     content: r.content,
     tags: r.tags,
-    location: r.longitude === null || r.latitude === null ? null : { longitude: r.longitude, latitude: r.latitude },
+    location: locationOf(r),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -101,10 +104,17 @@ export function createPostsRepo(db: Queryable) {
       return (await db.query('select 1 from users where id = $1', [id])).length > 0;
     },
 
-    /** Every post's id, author and tags, for rebuilding the Redis indexes. */
-    async allForIndex(): Promise<{ id: number; authorId: number; tags: string[] }[]> {
-      const rows = await db.query<{ id: number; author_id: number; tags: string[] }>('select id, author_id, tags from posts order by id');
-      return rows.map((r) => ({ id: r.id, authorId: r.author_id, tags: r.tags }));
+    /** Every post's id, author, tags and location, for rebuilding the Redis indexes. */
+    async allForIndex(): Promise<{ id: number; authorId: number; tags: string[]; location: Location | null }[]> {
+      const rows = await db.query<Pick<PostRow, 'id' | 'author_id' | 'tags' | 'longitude' | 'latitude'>>(
+        'select id, author_id, tags, longitude, latitude from posts order by id',
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        authorId: r.author_id,
+        tags: r.tags,
+        location: locationOf(r),
+      }));
     },
 
     async insert(authorId: number, p: NewPost): Promise<PostRecord> {

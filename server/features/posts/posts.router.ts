@@ -1,3 +1,4 @@
+import { countUniqueVisitor } from './unique-visitor.ts';
 import { z } from 'zod';
 import {
   createPostInputSchema,
@@ -25,7 +26,11 @@ export const postsRouter = router({
   get: publicProcedure
     .input(postIdParamsSchema)
     .output(postResultSchema)
-    .query(({ ctx, input }) => ctx.services.posts.get(input.id, { session: ctx.session, clientIp: ctx.clientIp, userAgent: ctx.userAgent })),
+    .query(async ({ ctx, input }) => {
+      const result = await ctx.services.posts.get(input.id);
+      countUniqueVisitor(ctx.services, input.id, ctx, ctx.log);
+      return result;
+    }),
 
   byUser: publicProcedure
     .input(userIdParamsSchema.extend(pageQuerySchema.shape))
@@ -37,7 +42,10 @@ export const postsRouter = router({
     .output(postViewsSchema)
     .query(({ ctx, input }) => ctx.services.posts.views(input.id)),
 
-  trending: publicProcedure.output(trendingPostsSchema).query(({ ctx }) => ctx.services.posts.trending()),
+  /** The tutorial's trending (as GET /posts/trending): the 10 most viewed posts of 24 hours; `trending.*` has more. */
+  trending: publicProcedure
+    .output(trendingPostsSchema)
+    .query(async ({ ctx }) => (await ctx.services.trending.list({ window: '24h', limit: 10 })).map((t) => t.post)),
 
   create: authedProcedure
     .input(createPostInputSchema)

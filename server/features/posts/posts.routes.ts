@@ -11,11 +11,12 @@ import type { AppEnv } from '../../context.ts';
 import type { Services } from '../../services.ts';
 import { parseInput, readJson } from '../../transport/rest.ts';
 import { requireSession } from '../auth/auth.routes.ts';
+import { countUniqueVisitor } from './unique-visitor.ts';
 
 /**
  * REST for posts, in the tutorial's shapes. Thin: parse with the shared schema, call the posts
  * service, shape the answer. Writes need a session (401, or 503 while Redis is down); reads do not.
- * `/posts/trending` is registered before `/posts/:id`, which would otherwise take "trending" as an id.
+ * `/posts/trending` belongs to the trending feature (trending.routes.ts), mounted before these.
  * Described for OpenAPI in posts.openapi.ts.
  */
 export function postsRoutes(services: Services) {
@@ -23,12 +24,16 @@ export function postsRoutes(services: Services) {
 
   return new Hono<AppEnv>()
     .get('/posts', async (c) => c.json(await posts.list(parseInput(listPostsQuerySchema, c.req.query()))))
-    .get('/posts/trending', async (c) => c.json(await posts.trending()))
     .get('/posts/:id', async (c) => {
       const { id } = parseInput(postIdParamsSchema, c.req.param());
       // HEAD is served by this GET route too; it is not a view.
-      const viewer = c.req.method === 'GET' ? { session: c.get('session'), clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' } : null;
-      return c.json(await posts.get(id, viewer, c.get('postPrefetch')));
+      const countView = c.req.method === 'GET';
+      const result = await posts.get(id, { prefetched: c.get('postPrefetch'), countView });
+      if (countView) {
+        const viewer = { session: c.get('session'), clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' };
+        countUniqueVisitor(services, id, viewer, c.get('log'));
+      }
+      return c.json(result);
     })
     .get('/posts/:id/views', async (c) => {
       const { id } = parseInput(postIdParamsSchema, c.req.param());

@@ -1,4 +1,3 @@
-import type { ChainableCommander, Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import type { AppEvent } from '../../../shared/events.ts';
 import type { z } from 'zod';
@@ -16,7 +15,6 @@ import type {
 import type { BackgroundTask } from '../../app.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
-import { within } from '../../timeout.ts';
 import type { AuthSession } from '../auth/auth.types.ts';
 import { createCacheGeneration } from './cache-generation.ts';
 import { createFillGuard } from './fill-guard.ts';
@@ -24,29 +22,11 @@ import { createListCache, type ListPage } from './list-cache.ts';
 import { createPostCache, type EntryRead } from './post-cache.ts';
 import { createPostIndex } from './post-index.ts';
 import { createPostsRepo, type PostFilter, type PostRecord } from './posts.repo.ts';
-import { createViewRecorder, hourEpoch, type RecordedView, type Viewer } from './views.recorder.ts';
+import { createViewRecorder } from './views.recorder.ts';
 import { createViewStore } from './views.store.ts';
 
-/**
- * A post change, after its commit (shared/events.ts). Views are not events here: at read rates
- * they would push the post changes out of the capped event stream within seconds; they are
- * counted by this feature (views.*.ts) and passed to `appendView` for unique visitors.
- */
-export type PostEvent = Extract<AppEvent, { type: 'post.created' | 'post.updated' | 'post.deleted' }>;
-
-export type { Viewer } from './views.recorder.ts';
-
-/** What other features plug in (createServices wires them). */
-export interface PostsCollaborators {
-  /** Hears every post change after its commit; must not throw (errors are logged). */
-  onChange?(event: PostEvent): void;
-  /**
-   * Adds one view's writes to `pipeline` (analytics' unique visitors). Called while buffered views
-   * are sent, with one pipeline per post, sent in the same tick as the view counters: no round trip
-   * of its own.
-   */
-  appendView?(pipeline: ChainableCommander, view: RecordedView): ChainableCommander;
-}
+/** Post events for the analytics and live-event features (shared/events.ts); they subscribe with `onEvent`. */
+export type PostEvent = Extract<AppEvent, { type: `post.${string}` }>;
 
 /** Inputs as the transports hand them over: parsed with the shared schemas (defaults applied, tags deduplicated). */
 export type NewPostFields = z.output<typeof createPostInputSchema>;
@@ -63,9 +43,6 @@ export interface PostPrefetch {
 
 /** The stampede lock's TTL: longer than any sane SQL load; a holder that died frees it after this. */
 const FILL_LOCK_MS = 10_000;
-/** How many posts GET /posts/trending answers, and over how many hourly buckets. */
-const TRENDING_SIZE = 10;
-const TRENDING_HOURS = 24;
 
 const notFound = (id: number) => new AppError('NOT_FOUND', `Post ${id} not found`);
 const redisDownForWrites = (cause: unknown) =>
@@ -80,7 +57,7 @@ const redisDownForWrites = (cause: unknown) =>
  * indexes in step inside the same transaction, and invalidate the cache after the commit; if the
  * invalidation cannot reach Redis, the cache generation is bumped as soon as it can.
  */
-export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators = {}) {
+export function createPostsService(deps: ServiceDeps) {
   const { config, redis, db, keys, clock, logger, metrics, pubsub } = deps;
   const repo = createPostsRepo(db);
   const generation = createCacheGeneration({ redis, pubsub, keys, logger });
@@ -110,31 +87,18 @@ export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators 
     logger,
     bufferMs: config.VIEW_BUFFER_MS,
     onDropped: (n) => viewsDropped.inc(n),
-    onSend: parts.appendView && ((sent) => sendViewers(sent, parts.appendView!)),
   });
   const views = createViewStore({ redis, keys, db, logger, recorder, intervalMs: config.VIEW_FLUSH_INTERVAL_MS, timeoutMs });
   metrics.registerBacklog('post-views', () => views.backlog());
 
+  const listeners = new Set<(event: PostEvent) => void>();
   function emit(event: PostEvent): void {
-    try {
-      parts.onChange?.(event);
-    } catch (err) {
-      logger.error('post change listener failed', { type: event.type, err });
-    }
-  }
-
-  /**
-   * One view per distinct viewer, through `autoPipelined`: in the send's tick, so the commands leave
-   * in the same write as the view counters (and on a Cluster, ioredis groups them by slot).
-   */
-  function sendViewers(sent: readonly RecordedView[], append: NonNullable<PostsCollaborators['appendView']>): void {
-    const seen = new Set<string>();
-    const pipeline = autoPipelined(redis);
-    for (const view of sent) {
-      const who = `${view.postId}\n${view.session?.userId ?? ''}\n${view.clientIp}\n${view.userAgent}`;
-      if (seen.has(who)) continue;
-      seen.add(who);
-      append(pipeline, view);
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        logger.error('post event listener failed', { type: event.type, err });
+      }
     }
   }
 
@@ -207,11 +171,14 @@ export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators 
       return { id, generation: gen, read: entries.read(gen, id) };
     },
 
-    /** One post; counts a view by `viewer` (none for HEAD: null). 404 when it does not exist. */
-    async get(id: number, viewer: Viewer | null, prefetched?: PostPrefetch): Promise<PostResult> {
-      const { record, source } = await readPost(id, prefetched);
+    /** One post; counts a view unless `countView` is false (HEAD). 404 when it does not exist. */
+    async get(id: number, opts: { prefetched?: PostPrefetch; countView?: boolean } = {}): Promise<PostResult> {
+      const { record, source } = await readPost(id, opts.prefetched);
       if (!record) throw notFound(id);
-      if (viewer) recorder.record({ postId: id, ...viewer });
+      if (opts.countView !== false) {
+        recorder.record(id, record.post.authorId);
+        emit({ type: 'post.viewed', postId: id, authorId: record.post.authorId });
+      }
       return { source, data: record.post };
     },
 
@@ -247,7 +214,8 @@ export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators 
     async create(session: AuthSession, fields: NewPostFields): Promise<Post> {
       const record = await write(async (rows) => {
         const created = await rows.insert(session.userId, { ...fields, location: fields.location ?? null });
-        await applyIndex({ id: created.post.id, authorId: session.userId, op: 'put', oldTags: [], newTags: created.post.tags });
+        const { id, tags, location } = created.post;
+        await applyIndex({ id, authorId: session.userId, op: 'put', oldTags: [], newTags: tags, location });
         return created;
       });
       // A negative entry cached for this id (someone asked for it before it existed) is dropped too.
@@ -263,8 +231,9 @@ export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators 
         if (!current) throw notFound(id);
         if (current.authorId !== session.userId) throw new AppError('FORBIDDEN', 'Only the author may update this post');
         const updated = await rows.update(id, patch);
-        if (patch.tags !== undefined) {
-          await applyIndex({ id, authorId: current.authorId, op: 'put', oldTags: current.tags, newTags: updated.post.tags });
+        if (patch.tags !== undefined || patch.location !== undefined) {
+          const { tags, location } = updated.post;
+          await applyIndex({ id, authorId: current.authorId, op: 'put', oldTags: current.tags, newTags: tags, location });
         }
         return updated;
       });
@@ -280,7 +249,7 @@ export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators 
         if (!current) throw notFound(id);
         if (current.authorId !== session.userId) throw new AppError('FORBIDDEN', 'Only the author may delete this post');
         await rows.remove(id);
-        await applyIndex({ id, authorId: current.authorId, op: 'del', oldTags: current.tags, newTags: [] });
+        await applyIndex({ id, authorId: current.authorId, op: 'del', oldTags: current.tags, newTags: [], location: null });
         return current;
       });
       // Past the last version: no entry of the deleted post is served or written again.
@@ -295,21 +264,23 @@ export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators 
       return { postId: id, views: total };
     },
 
-    /** The same count, null for an unknown post (the analytics feature's ViewCounts). */
-    viewCount: (id: number): Promise<number | null> => views.total(id),
-
     /**
-     * The most viewed posts of the last 24 hourly buckets (the minimal trending the tutorial's curl
-     * needs; the trending feature owns the full API). Empty while Redis is unavailable.
+     * Posts by id, in the order of `ids`, leaving out those that do not exist; no view is counted.
+     * Through the cache like `get`: the lookups are issued in one tick, so auto-pipelining sends
+     * them in one write, and only the misses load from SQL (each filling its entry).
      */
-    async trending(): Promise<Post[]> {
-      const hour = hourEpoch(clock.now());
-      const buckets = Array.from({ length: TRENDING_HOURS }, (_, i) => keys.trendingBucket(hour - i));
-      void recorder.send();
-      const top = redis.trendingTop(buckets.length + 1, keys.trendingScratch(), ...buckets, TRENDING_SIZE);
-      const ids = await within(top, timeoutMs, 'trending').then((r) => r.map(Number), () => [] as number[]);
-      const byId = new Map((await repo.findByIds(ids)).map((p) => [p.id, p]));
-      return ids.flatMap((id) => byId.get(id) ?? []);
+    async getMany(ids: readonly number[]): Promise<Post[]> {
+      const found = await Promise.all(ids.map((id) => readPost(id, undefined)));
+      return found.flatMap(({ record }) => (record ? [record.post] : []));
+    },
+
+    /** Sends the views buffered here; issued in the same tick as a read, they leave in the same write. */
+    sendViews: (): Promise<void> => recorder.send(),
+
+    /** Calls `listener` after each commit (created, updated, deleted) and each view; returns the unsubscribe. */
+    onEvent(listener: (event: PostEvent) => void): () => void {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
 
     /** Subscribes to cache messages, learns the cache generation, builds the indexes if Redis has none. */
@@ -336,20 +307,3 @@ export function createPostsService(deps: ServiceDeps, parts: PostsCollaborators 
 }
 
 export type PostsService = ReturnType<typeof createPostsService>;
-
-/**
- * A pipeline-shaped view of the connection for callers that append commands to a pipeline
- * (`analytics.appendView`): each command goes through the connection's auto-pipeline instead of an
- * explicit pipeline, so it leaves with whatever else this tick issues, in one write, rather than in
- * a write of its own. There is no exec: failures are caught here (observeRedis counts them).
- */
-function autoPipelined(redis: Redis): ChainableCommander {
-  const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  const chain: ChainableCommander = new Proxy({} as ChainableCommander, {
-    get: (_target, name: string) => (...args: unknown[]) => {
-      commands[name]!(...args).catch(() => {});
-      return chain;
-    },
-  });
-  return chain;
-}

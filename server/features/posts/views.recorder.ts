@@ -3,34 +3,19 @@ import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 /** A trending bucket outlives the longest trending window (7 days) by an hour. */
 export const TRENDING_BUCKET_TTL_MS = 7 * 24 * HOUR_MS + HOUR_MS;
 
 export const hourEpoch = (ms: number) => Math.floor(ms / HOUR_MS);
 
-/** Who viewed a post, as the analytics feature needs it for unique visitors. */
-export interface Viewer {
-  /** Only the user id is used; null for an anonymous viewer. */
-  session: { userId: number } | null;
-  clientIp: string;
-  userAgent: string;
-}
-
-/** One view, as the recorder buffers it. */
-export interface RecordedView extends Viewer {
-  postId: number;
-}
-
-/** Views whose viewer is kept for `onSend` per send; past it they are still counted, not passed on. */
-const MAX_VIEWERS_PER_SEND = 10_000;
-
 export interface ViewRecorder {
-  /** Counts one view; it reaches Redis with the next `send` (at most `bufferMs` later). */
-  record(view: RecordedView): void;
+  /** Counts one view of a post by `authorId`; it reaches Redis with the next `send` (at most `bufferMs` later). */
+  record(postId: number, authorId: number): void;
   /**
-   * Sends the buffered views now: one `views-record-2.lua` call per hour they fall in (one in
-   * practice), each incrementing the pending counters and the hour's trending bucket together.
+   * Sends the buffered views now: one `views-record-3.lua` call per hour they fall in (one in
+   * practice), each incrementing the pending counters and the hour's trending and author buckets
+   * together (no round trip of its own for the leaderboards).
    * Issue it in the same tick as other commands and auto-pipelining sends them in one write.
    * Never rejects: views Redis refused are dropped and counted.
    */
@@ -56,11 +41,6 @@ export interface ViewRecorderOptions {
   bufferMs: number;
   /** Called with the number of views lost because Redis refused them. */
   onDropped(views: number): void;
-  /**
-   * Called inside each send with the views it carries (up to 10,000), so that the commands it
-   * issues leave in the same write as the counters (the analytics feature's unique visitors).
-   */
-  onSend?(views: readonly RecordedView[]): void;
 }
 
 /**
@@ -71,10 +51,9 @@ export interface ViewRecorderOptions {
  * only fires when no read follows. The cost: a process that crashes loses at most `bufferMs` of
  * its views (a graceful stop sends them).
  */
-export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped, onSend }: ViewRecorderOptions): ViewRecorder {
-  /** hour -> post id -> views */
-  let buffer = new Map<number, Map<number, number>>();
-  let viewers: RecordedView[] = [];
+export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped }: ViewRecorderOptions): ViewRecorder {
+  /** hour -> post id -> its author and views */
+  let buffer = new Map<number, Map<number, { authorId: number; views: number }>>();
   let count = 0;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
@@ -87,26 +66,18 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
     if (count === 0) return Promise.resolve();
     lastSent = performance.now();
     const batches = buffer;
-    const sent = viewers;
     buffer = new Map();
-    viewers = [];
     count = 0;
-    if (onSend && sent.length > 0) {
-      try {
-        onSend(sent);
-      } catch (err) {
-        logger.error('view listener failed', { err });
-      }
-    }
     return Promise.all(
       [...batches].map(([hour, posts]) => {
-        const pairs: (string | number)[] = [];
+        const triples: number[] = [];
         let views = 0;
-        for (const [id, n] of posts) {
-          pairs.push(id, n);
+        for (const [id, { authorId, views: n }] of posts) {
+          triples.push(id, authorId, n);
           views += n;
         }
-        return redis.viewsRecord(keys.viewsPending(), keys.trendingBucket(hour), TRENDING_BUCKET_TTL_MS, ...pairs).then(
+        const buckets = [keys.trendingBucket(hour), keys.authorBucket(hour)] as const;
+        return redis.viewsRecord(keys.viewsPending(), ...buckets, TRENDING_BUCKET_TTL_MS, ...triples).then(
           () => {
             if (failing) logger.info('views are recorded again');
             failing = false;
@@ -122,12 +93,13 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
   }
 
   return {
-    record(view) {
+    record(postId, authorId) {
       const hour = hourEpoch(clock.now());
       let posts = buffer.get(hour);
       if (!posts) buffer.set(hour, (posts = new Map()));
-      posts.set(view.postId, (posts.get(view.postId) ?? 0) + 1);
-      if (onSend && viewers.length < MAX_VIEWERS_PER_SEND) viewers.push(view);
+      const counted = posts.get(postId);
+      if (counted) counted.views++;
+      else posts.set(postId, { authorId, views: 1 });
       count++;
       if (!timer) {
         timer = setTimeout(() => void send(), bufferMs);

@@ -23,7 +23,7 @@ export interface ViewStoreOptions {
 const FLUSH_LOCK_MS = 30_000;
 
 /**
- * Views between Redis and SQL. Redis counts them (`views-record-2.lua`); every `intervalMs` one
+ * Views between Redis and SQL. Redis counts them (`views-record-3.lua`); every `intervalMs` one
  * instance moves them to `posts.views` in numbered batches:
  *
  * 1. claim: `views-claim-3.lua` RENAMEs the pending hash to the flushing hash with the next batch

@@ -1,5 +1,5 @@
 --[[
-  Keeps the tag and author indexes in step with one post's SQL row. Called inside the SQL
+  Keeps the tag, author and location indexes in step with one post's SQL row. Called inside the SQL
   transaction that changes the row, after the change: the row lock orders the calls for one post,
   and a failure rolls the SQL change back. The caller passes the number of keys first.
 
@@ -8,13 +8,16 @@
   KEYS[3]     the author's posts (Sorted set, scored by post id)
   KEYS[4]     every tag that has a set (Set)
   KEYS[5]     every author that has a sorted set (Set)
-  KEYS[6..]   the set of each tag in ARGV[5..], in the same order: KEYS[j + 1] for ARGV[j]
+  KEYS[6]     the posts' locations (Geo)
+  KEYS[7..]   the set of each tag in ARGV[7..], in the same order: KEYS[j] for ARGV[j]
   ARGV[1]     the post id
   ARGV[2]     the author id
   ARGV[3]     'put' (created or updated) or 'del' (deleted)
-  ARGV[4]     k, how many tags the row had before the change
-  ARGV[5..4+k]   those tags (read from SQL under the row lock)
-  ARGV[5+k..]    the tags it has now ('put' only)
+  ARGV[4]     the longitude the row has now ('' when it has no location, and for 'del')
+  ARGV[5]     its latitude (likewise)
+  ARGV[6]     k, how many tags the row had before the change
+  ARGV[7..6+k]   those tags (read from SQL under the row lock)
+  ARGV[7+k..]    the tags it has now ('put' only)
 
   Returns 1 when applied; 0 when the index is not built (no marker: the rebuild from SQL will
   include this row); -1 when the stored tags of the post were not the old tags given: the index
@@ -23,13 +26,13 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
-local id, author, op, k = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local id, author, op, k = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[6])
 local old, new = {}, {}
-for j = 5, 4 + k do
-  old[ARGV[j]] = KEYS[j + 1]
+for j = 7, 6 + k do
+  old[ARGV[j]] = KEYS[j]
 end
-for j = 5 + k, #ARGV do
-  new[ARGV[j]] = KEYS[j + 1]
+for j = 7 + k, #ARGV do
+  new[ARGV[j]] = KEYS[j]
 end
 
 local stored = redis.call('SMEMBERS', KEYS[2])
@@ -66,7 +69,13 @@ if op == 'put' then
   end
   redis.call('ZADD', KEYS[3], id, id)
   redis.call('SADD', KEYS[5], author)
+  if ARGV[4] ~= '' then
+    redis.call('GEOADD', KEYS[6], ARGV[4], ARGV[5], id)
+  else
+    redis.call('ZREM', KEYS[6], id)
+  end
 else
+  redis.call('ZREM', KEYS[6], id)
   redis.call('ZREM', KEYS[3], id)
   if redis.call('ZCARD', KEYS[3]) == 0 then
     redis.call('SREM', KEYS[5], author)
