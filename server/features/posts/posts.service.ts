@@ -90,6 +90,7 @@ export function createPostsService(deps: ServiceDeps) {
     help: 'Post views lost because Redis did not take them',
     registers: [metrics.registry],
   });
+  const visitListeners = new Set<VisitListener>();
   const recorder = createViewRecorder({
     redis,
     keys,
@@ -102,7 +103,6 @@ export function createPostsService(deps: ServiceDeps) {
       for (const listener of visitListeners) listener(visits, pipeline);
     },
   });
-  const visitListeners = new Set<VisitListener>();
   const views = createViewStore({ redis, keys, db, logger, recorder, intervalMs: config.VIEW_FLUSH_INTERVAL_MS, timeoutMs });
   metrics.registerBacklog('post-views', () => views.backlog());
 
