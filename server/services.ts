@@ -26,6 +26,10 @@ export function createServices(deps: ServiceDeps) {
   const events = createEventsService(deps);
   const analytics = createAnalyticsService(deps, { viewCounts: { views: (id) => viewsOrZero(posts, id) } });
   publishPostEvents(posts, events, deps.logger);
+  // A view's unique-visitor write rides in the posts feature's view send: no round trip of its own.
+  posts.onVisits((visits, pipeline) => {
+    for (const visit of visits) analytics.appendView(pipeline, visit);
+  });
   return {
     health: createHealthService(deps),
     auth: createAuthService(deps),

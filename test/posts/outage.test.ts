@@ -17,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'blog-posts-outage-'));
 
 beforeAll(async () => {
   redis = await startProcessRedis({ appendOnly: true, dir });
-  t = await createTestApp({ redisUrl: redis.url, env: { REDIS_COMMAND_TIMEOUT_MS: '300' } });
+  t = await createTestApp({ redisUrl: redis.url });
 });
 afterAll(async () => {
   await t.close();

@@ -78,7 +78,7 @@ describe("the tutorial's curl sequence for posts", () => {
       REDIS_KEY_PREFIX: testPrefix(),
       DATABASE_URL: 'memory://',
       NODE_ENV: 'development',
-    }, port, 60_000); // PGlite alone takes 10 s to start on a busy 2-core machine
+    }, port);
     await runTutorial(port);
     expect(await sh(`curl -s -o /dev/null -w '%{header_json}' http://localhost:${port}/posts/1`)).toMatch(/"ratelimit-limit":\["100"\]/);
     expect(await proc.stop()).toBe(0);

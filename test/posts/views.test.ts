@@ -80,6 +80,40 @@ describe('recording a view', () => {
   });
 });
 
+describe('unique visitors', () => {
+  it("each distinct viewer's PFADD is issued with the view counters, in the same tick (no write of its own)", async () => {
+    const post = await createPost(t, writer.auth, { title: 'visited', content: 'c' });
+    await view(post.id); // cached now
+    await t.services.posts.internals.recorder.send();
+    const visitors = () => t.services.analytics.post(post.id).then((p) => p.uniqueVisitors.today);
+    const before = await visitors();
+
+    // Which unique-visitor commands one send issues before it yields (the same tick as its counters'
+    // script): all go through the connection's auto-pipeline, which writes what a tick issued at once.
+    const issued: string[] = [];
+    const spy = t.redis as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const originals = Object.fromEntries(['pfadd', 'pexpire'].map((name) => [name, spy[name]!]));
+    for (const [name, original] of Object.entries(originals)) {
+      spy[name] = (...args: unknown[]) => (issued.push(name), original.apply(t.redis, args));
+    }
+    try {
+      // Concurrent reads: every lookup (and its sendAlong) runs before any view is buffered.
+      const agents = ['agent-a', 'agent-a', 'agent-b'];
+      await Promise.all(agents.map((agent) => jsonRequest(t.app, 'GET', `/posts/${post.id}`, undefined, { 'user-agent': agent })));
+      issued.length = 0;
+      const sending = t.services.posts.internals.recorder.send();
+      const inThatTick = [...issued];
+      await sending;
+      // Two distinct visitors (agent-a twice): a PFADD and a PEXPIRE each.
+      expect(inThatTick).toEqual(['pfadd', 'pexpire', 'pfadd', 'pexpire']);
+      expect(t.redis.options.enableAutoPipelining).toBe(true);
+    } finally {
+      Object.assign(spy, originals);
+    }
+    expect(await visitors()).toBe(before + 2);
+  });
+});
+
 describe('views = durable total + unflushed delta', () => {
   it('counts before, during and after a flush, and the flush moves the delta to SQL', async () => {
     const post = await createPost(t, writer.auth, { title: 'counted', content: 'c' });

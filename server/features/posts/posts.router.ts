@@ -1,4 +1,3 @@
-import { countUniqueVisitor } from './unique-visitor.ts';
 import { z } from 'zod';
 import {
   createPostInputSchema,
@@ -26,11 +25,9 @@ export const postsRouter = router({
   get: publicProcedure
     .input(postIdParamsSchema)
     .output(postResultSchema)
-    .query(async ({ ctx, input }) => {
-      const result = await ctx.services.posts.get(input.id);
-      countUniqueVisitor(ctx.services, input.id, ctx, ctx.log);
-      return result;
-    }),
+    .query(({ ctx, input }) =>
+      ctx.services.posts.get(input.id, { viewer: { session: ctx.session, clientIp: ctx.clientIp, userAgent: ctx.userAgent } }),
+    ),
 
   byUser: publicProcedure
     .input(userIdParamsSchema.extend(pageQuerySchema.shape))

@@ -11,7 +11,6 @@ import type { AppEnv } from '../../context.ts';
 import type { Services } from '../../services.ts';
 import { parseInput, readJson } from '../../transport/rest.ts';
 import { requireSession } from '../auth/auth.routes.ts';
-import { countUniqueVisitor } from './unique-visitor.ts';
 
 /**
  * REST for posts, in the tutorial's shapes. Thin: parse with the shared schema, call the posts
@@ -28,12 +27,8 @@ export function postsRoutes(services: Services) {
       const { id } = parseInput(postIdParamsSchema, c.req.param());
       // HEAD is served by this GET route too; it is not a view.
       const countView = c.req.method === 'GET';
-      const result = await posts.get(id, { prefetched: c.get('postPrefetch'), countView });
-      if (countView) {
-        const viewer = { session: c.get('session'), clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' };
-        countUniqueVisitor(services, id, viewer, c.get('log'));
-      }
-      return c.json(result);
+      const viewer = { session: c.get('session'), clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' };
+      return c.json(await posts.get(id, { prefetched: c.get('postPrefetch'), countView, viewer }));
     })
     .get('/posts/:id/views', async (c) => {
       const { id } = parseInput(postIdParamsSchema, c.req.param());

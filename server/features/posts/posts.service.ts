@@ -1,3 +1,4 @@
+import type { ChainableCommander, Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import type { AppEvent } from '../../../shared/events.ts';
 import type { z } from 'zod';
@@ -22,7 +23,7 @@ import { createListCache, type ListPage } from './list-cache.ts';
 import { createPostCache, type EntryRead } from './post-cache.ts';
 import { createPostIndex } from './post-index.ts';
 import { createPostsRepo, type PostFilter, type PostRecord } from './posts.repo.ts';
-import { createViewRecorder } from './views.recorder.ts';
+import { createViewRecorder, type Viewer, type Visit } from './views.recorder.ts';
 import { createViewStore } from './views.store.ts';
 
 /** Post events for the analytics and live-event features (shared/events.ts); they subscribe with `onEvent`. */
@@ -33,6 +34,15 @@ export type NewPostFields = z.output<typeof createPostInputSchema>;
 export type PostChanges = z.output<typeof updatePostInputSchema>;
 export type ListQuery = z.output<typeof listPostsQuerySchema>;
 export type PageParams = z.output<typeof pageQuerySchema>;
+
+export type { Viewer, Visit } from './views.recorder.ts';
+
+/**
+ * Hears the visits a view send carries (distinct post and viewer), in that send's tick, with a
+ * pipeline-shaped handle on the connection's auto-pipeline: what it appends leaves in the same write
+ * as the view counters, so it costs no round trip of its own (analytics' unique visitors).
+ */
+export type VisitListener = (visits: readonly Visit[], pipeline: ChainableCommander) => void;
 
 /** A cache lookup started before the session and rate-limit middleware ran (see posts.prefetch.ts). */
 export interface PostPrefetch {
@@ -80,6 +90,7 @@ export function createPostsService(deps: ServiceDeps) {
     help: 'Post views lost because Redis did not take them',
     registers: [metrics.registry],
   });
+  const visitListeners = new Set<VisitListener>();
   const recorder = createViewRecorder({
     redis,
     keys,
@@ -87,6 +98,10 @@ export function createPostsService(deps: ServiceDeps) {
     logger,
     bufferMs: config.VIEW_BUFFER_MS,
     onDropped: (n) => viewsDropped.inc(n),
+    onSend: (visits) => {
+      const pipeline = autoPipelined(redis);
+      for (const listener of visitListeners) listener(visits, pipeline);
+    },
   });
   const views = createViewStore({ redis, keys, db, logger, recorder, intervalMs: config.VIEW_FLUSH_INTERVAL_MS, timeoutMs });
   metrics.registerBacklog('post-views', () => views.backlog());
@@ -171,12 +186,15 @@ export function createPostsService(deps: ServiceDeps) {
       return { id, generation: gen, read: entries.read(gen, id) };
     },
 
-    /** One post; counts a view unless `countView` is false (HEAD). 404 when it does not exist. */
-    async get(id: number, opts: { prefetched?: PostPrefetch; countView?: boolean } = {}): Promise<PostResult> {
+    /**
+     * One post; counts a view unless `countView` is false (HEAD), and passes `viewer` on to the
+     * visit listeners with the view. 404 when it does not exist.
+     */
+    async get(id: number, opts: { prefetched?: PostPrefetch; countView?: boolean; viewer?: Viewer } = {}): Promise<PostResult> {
       const { record, source } = await readPost(id, opts.prefetched);
       if (!record) throw notFound(id);
       if (opts.countView !== false) {
-        recorder.record(id, record.post.authorId);
+        recorder.record(id, record.post.authorId, opts.viewer);
         emit({ type: 'post.viewed', postId: id, authorId: record.post.authorId });
       }
       return { source, data: record.post };
@@ -283,6 +301,12 @@ export function createPostsService(deps: ServiceDeps) {
       return () => void listeners.delete(listener);
     },
 
+    /** Calls `listener` with each view send's visits (see VisitListener); returns the unsubscribe. */
+    onVisits(listener: VisitListener): () => void {
+      visitListeners.add(listener);
+      return () => void visitListeners.delete(listener);
+    },
+
     /** Subscribes to cache messages, learns the cache generation, builds the indexes if Redis has none. */
     async startup(): Promise<void> {
       // While Redis is down at start-up the subscriptions wait for it; serving does not.
@@ -307,3 +331,21 @@ export function createPostsService(deps: ServiceDeps) {
 }
 
 export type PostsService = ReturnType<typeof createPostsService>;
+
+/**
+ * A pipeline-shaped view of the connection for code that appends commands to a pipeline
+ * (`analytics.appendView`): each command goes through the connection's auto-pipeline instead of an
+ * explicit pipeline, so it leaves with whatever else this tick issues, in one write, rather than in
+ * a write of its own (and on a Cluster ioredis groups it by slot). There is no exec: failures are
+ * caught here (observeRedis counts them).
+ */
+function autoPipelined(redis: Redis): ChainableCommander {
+  const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const chain: ChainableCommander = new Proxy({} as ChainableCommander, {
+    get: (_target, name: string) => (...args: unknown[]) => {
+      commands[name]!(...args).catch(() => {});
+      return chain;
+    },
+  });
+  return chain;
+}

@@ -9,9 +9,28 @@ export const TRENDING_BUCKET_TTL_MS = 7 * 24 * HOUR_MS + HOUR_MS;
 
 export const hourEpoch = (ms: number) => Math.floor(ms / HOUR_MS);
 
+/** Who viewed a post, as the analytics feature counts unique visitors. */
+export interface Viewer {
+  /** Only the user id is used; null for an anonymous viewer. */
+  session: { userId: number } | null;
+  clientIp: string;
+  userAgent: string;
+}
+
+/** A post and who viewed it, as `onSend` receives them. */
+export interface Visit extends Viewer {
+  postId: number;
+}
+
+/** Distinct visits kept for `onSend` per send; past it views are still counted, their viewers not passed on. */
+const MAX_VISITS_PER_SEND = 10_000;
+
 export interface ViewRecorder {
-  /** Counts one view of a post by `authorId`; it reaches Redis with the next `send` (at most `bufferMs` later). */
-  record(postId: number, authorId: number): void;
+  /**
+   * Counts one view of a post by `authorId` (and, with `viewer`, remembers the visit for
+   * `onSend`); it reaches Redis with the next `send` (at most `bufferMs` later).
+   */
+  record(postId: number, authorId: number, viewer?: Viewer): void;
   /**
    * Sends the buffered views now: one `views-record-3.lua` call per hour they fall in (one in
    * practice), each incrementing the pending counters and the hour's trending and author buckets
@@ -41,6 +60,11 @@ export interface ViewRecorderOptions {
   bufferMs: number;
   /** Called with the number of views lost because Redis refused them. */
   onDropped(views: number): void;
+  /**
+   * Called inside each send, before the counters' call, with the distinct visits it carries:
+   * commands it issues in that tick leave in the same write (analytics' unique visitors).
+   */
+  onSend?(visits: readonly Visit[]): void;
 }
 
 /**
@@ -51,9 +75,11 @@ export interface ViewRecorderOptions {
  * only fires when no read follows. The cost: a process that crashes loses at most `bufferMs` of
  * its views (a graceful stop sends them).
  */
-export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped }: ViewRecorderOptions): ViewRecorder {
+export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped, onSend }: ViewRecorderOptions): ViewRecorder {
   /** hour -> post id -> its author and views */
   let buffer = new Map<number, Map<number, { authorId: number; views: number }>>();
+  /** Distinct visits since the last send, by post, user, address and user agent. */
+  let visits = new Map<string, Visit>();
   let count = 0;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
@@ -66,8 +92,17 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
     if (count === 0) return Promise.resolve();
     lastSent = performance.now();
     const batches = buffer;
+    const sent = visits;
     buffer = new Map();
+    visits = new Map();
     count = 0;
+    if (onSend && sent.size > 0) {
+      try {
+        onSend([...sent.values()]);
+      } catch (err) {
+        logger.error('view listener failed', { err });
+      }
+    }
     return Promise.all(
       [...batches].map(([hour, posts]) => {
         const triples: number[] = [];
@@ -93,7 +128,11 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
   }
 
   return {
-    record(postId, authorId) {
+    record(postId, authorId, viewer) {
+      if (viewer && onSend && visits.size < MAX_VISITS_PER_SEND) {
+        const visit = { postId, session: viewer.session, clientIp: viewer.clientIp, userAgent: viewer.userAgent };
+        visits.set(`${postId}\n${viewer.session?.userId ?? ''}\n${viewer.clientIp}\n${viewer.userAgent}`, visit);
+      }
       const hour = hourEpoch(clock.now());
       let posts = buffer.get(hour);
       if (!posts) buffer.set(hour, (posts = new Map()));
