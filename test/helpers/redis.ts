@@ -27,13 +27,14 @@ export async function startTestRedis(): Promise<TestRedis> {
 }
 
 /** A `redis-server` child on a free port; tests that stop and restart Redis use their own. */
-export async function startProcessRedis(opts: { appendOnly?: boolean; extraArgs?: string[]; port?: number; dir?: string } = {}): Promise<TestRedis & { port: number; dir: string }> {
+export async function startProcessRedis(opts: { appendOnly?: boolean; extraArgs?: string[]; port?: number; dir?: string } = {}): Promise<TestRedis & { port: number; pid: number; dir: string }> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'blog-redis-'));
   const local = await startLocalRedis({ dir, appendOnly: opts.appendOnly ?? false, extraArgs: opts.extraArgs, port: opts.port });
   return {
     url: local.url,
     via: 'process',
     port: local.port,
+    pid: local.pid,
     dir,
     stop: async () => {
       await local.stop();
