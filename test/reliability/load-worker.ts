@@ -61,7 +61,7 @@ function request(kind: LoadKind, target: string, n: number): { path: string; ini
 
 async function one(n: number): Promise<void> {
   const kind = pickKind();
-  const target = config.targets[n % config.targets.length]!;
+  const target = pickTarget(n);
   const { path, init } = request(kind, target, n);
   let res: Response;
   let body: unknown;
@@ -71,6 +71,7 @@ async function one(n: number): Promise<void> {
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     note(kind, target, timedOut ? 'timeout' : 'network');
+    if (!timedOut) downUntil.set(target, performance.now() + 1000);
     if (timedOut) remember(`${kind} ${target}${path}: no answer within ${config.requestTimeoutMs} ms`);
     return;
   }
@@ -84,6 +85,20 @@ async function one(n: number): Promise<void> {
     const id = path.slice('/posts/'.length);
     result.viewsMade[id] = (result.viewsMade[id] ?? 0) + 1;
   }
+}
+
+/**
+ * A target that refused a connection (a killed instance) is skipped for a second, as a load
+ * balancer would take it out of rotation; its requests go to the others meanwhile.
+ */
+const downUntil = new Map<string, number>();
+function pickTarget(n: number): string {
+  const now = performance.now();
+  for (let i = 0; i < config.targets.length; i++) {
+    const target = config.targets[(n + i) % config.targets.length]!;
+    if ((downUntil.get(target) ?? 0) <= now) return target;
+  }
+  return config.targets[n % config.targets.length]!;
 }
 
 let next = 0;
