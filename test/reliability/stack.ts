@@ -34,6 +34,8 @@ export interface Stack {
 
 export interface RedisOptions {
   appendOnly?: boolean;
+  /** `maxmemory`, e.g. `4mb` (the eviction policy is the app's, from server/redis/local-server.ts). */
+  maxMemory?: string;
   /** redis-server arguments, e.g. ['--appendfsync', 'always'] or ['--maxmemory', '4mb']. */
   extraArgs?: string[];
 }
