@@ -31,7 +31,7 @@ describe('Redis restarted with AOF on', () => {
     const sessionKeys = async () => (await probe.scan('0', 'MATCH', 'blog:sess:*', 'COUNT', 10_000))[1].length;
     expect(await sessionKeys()).toBe(tokens.length);
 
-    load = startLoad({
+    load = await startLoad({
       targets: [a, b],
       token: tokens[0]!.token,
       login: { email: users[0]!, password: 'reliability-password' },
@@ -67,6 +67,7 @@ describe('Redis restarted with AOF on', () => {
       expect(restarts[how]!.sessionsAfter).toBe(tokens.length);
     }
     const result = await load.stop();
+    expect(statuses(result, 'me')['200'], 'the load ran').toBeGreaterThan(0);
     // Around the restarts: 200 or 503 with the error shape; never a 500 or a hang.
     expect(countWhere(result, (s) => s !== '200' && s !== '503'), JSON.stringify({ counts: result.counts, errors: result.errors })).toBe(0);
     expect(result.badErrorShape, result.errors.join('\n')).toBe(0);

@@ -50,7 +50,7 @@ describe('an API instance killed (SIGKILL) mid-load', () => {
     const postsA = await Promise.all([1, 2, 3].map((i) => createPost(a, token, `read through A ${i}`)));
     const postsB = await Promise.all([1, 2, 3].map((i) => createPost(b, token, `read through B ${i}`)));
 
-    load = startLoad({
+    load = await startLoad({
       targets: [a, b],
       token,
       login: { email: 'kill@example.com', password: 'reliability-password' },

@@ -110,6 +110,7 @@ async function loop(): Promise<void> {
   }
 }
 
+process.stdout.write('load: sending\n');
 await Promise.all(Array.from({ length: config.concurrency }, loop));
 result.seconds = (performance.now() - started) / 1000;
 writeFileSync(resultPath, JSON.stringify(result));

@@ -76,18 +76,26 @@ export interface RunningLoad {
 
 /**
  * Runs `load-worker.ts` as a separate process (`node --import tsx`), so the load does not share
- * an event loop with the test or with the servers. It writes its result as JSON to a temp file.
+ * an event loop with the test or with the servers. Resolves once the worker says it is sending
+ * (its SIGTERM handler is in place by then); it writes its result as JSON to a temp file.
  */
-export function startLoad(config: LoadConfig): RunningLoad {
+export async function startLoad(config: LoadConfig): Promise<RunningLoad> {
   const dir = mkdtempSync(join(tmpdir(), 'blog-load-'));
   const configPath = join(dir, 'config.json');
   const resultPath = join(dir, 'result.json');
   writeFileSync(configPath, JSON.stringify(config));
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/load-worker.ts', configPath, resultPath], {
-    stdio: ['ignore', 'inherit', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  const ready = new Promise<void>((resolve) => {
+    let stdout = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      if (stdout.includes('load: sending\n')) resolve();
+    });
+  });
   const result = new Promise<LoadResult>((resolve, reject) => {
     child.once('exit', (code, signal) => {
       try {
@@ -102,6 +110,8 @@ export function startLoad(config: LoadConfig): RunningLoad {
   });
   // A caller that only kills it must not see an unhandled rejection.
   result.catch(() => {});
+  // A worker that dies while starting rejects `result`, which ends the wait too.
+  await Promise.race([ready, result]);
   return {
     result,
     stop: () => {

@@ -34,7 +34,7 @@ describe('Redis killed (SIGKILL) for 10 s under mixed load', () => {
     expect(postResultSchema.parse((await call(b, 'GET', `/posts/${watched}`)).body).source).toBe('cache');
     const [postsBefore] = await db.query<{ n: number }>('select count(*)::int as n from posts');
 
-    load = startLoad({
+    load = await startLoad({
       targets: [a, b],
       token,
       login: { email: 'writer@example.com', password: 'reliability-password' },
