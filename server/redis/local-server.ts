@@ -22,7 +22,8 @@ export interface LocalRedis {
  * is "older" than a cache entry read a second ago. Redis samples candidates rather than sorting
  * every key; 10 samples (default 5) make picking a session while cache entries remain very unlikely.
  */
-export const EVICTION_POLICY_ARGS = ['--maxmemory-policy', 'volatile-ttl', '--maxmemory-samples', '10'] as const;
+export const EVICTION_POLICY = 'volatile-ttl';
+export const EVICTION_POLICY_ARGS = ['--maxmemory-policy', EVICTION_POLICY, '--maxmemory-samples', '10'] as const;
 
 export interface LocalRedisOptions {
   /** Working directory for the AOF and RDB files. */

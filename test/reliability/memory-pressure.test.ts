@@ -68,6 +68,8 @@ describe(`memory pressure (maxmemory ${MAX_MEMORY}, volatile-ttl)`, () => {
     const { instances, probe } = stack!;
     const [a, b] = instances.map((i) => i.url) as [string, string];
     expect(await probe.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'volatile-ttl']);
+    // The app's policy: neither instance warned about it at start-up (server/redis/eviction-check.ts).
+    for (const instance of instances) expect(instance.output()).not.toContain('redis evicts with');
 
     const sessions: { email: string; token: string }[] = [];
     for (const n of [1, 2, 3, 4]) {
