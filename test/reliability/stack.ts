@@ -15,13 +15,9 @@ import { startProcessRedis } from '../helpers/redis.ts';
  * (`node --import tsx server/main.node.ts`, one process each, so a signal reaches the server itself).
  */
 export interface Stack {
-  redis: Awaited<ReturnType<typeof startProcessRedis>>;
-  /** Options the Redis was started with, for restarting it on the same port and directory. */
-  redisOptions: RedisOptions;
   /** A direct connection for assertions (not the app's); reconnects by itself after a restart. */
   probe: Redis;
-  databaseUrl: string;
-  /** The same database, for assertions and for writes made behind the app's back. */
+  /** The instances' database, for assertions and for writes made behind the app's back. */
   db: Db;
   instances: ServerProcess[];
   /** SIGKILL (a crash) or SIGTERM (SHUTDOWN, which writes the AOF out) to Redis; resolves once it has exited. */
@@ -36,7 +32,7 @@ export interface RedisOptions {
   appendOnly?: boolean;
   /** `maxmemory`, e.g. `4mb` (the eviction policy is the app's, from server/redis/local-server.ts). */
   maxMemory?: string;
-  /** redis-server arguments, e.g. ['--appendfsync', 'always'] or ['--maxmemory', '4mb']. */
+  /** More redis-server arguments, e.g. ['--appendfsync', 'always']. */
   extraArgs?: string[];
 }
 
@@ -124,18 +120,22 @@ export async function startStack(opts: { redis?: RedisOptions; env?: Record<stri
 
     const env = instanceEnv(redis.url, databaseUrl, opts.env ?? {});
     const ports = await Promise.all(Array.from({ length: opts.instances ?? 2 }, () => freePort()));
-    const instances = await Promise.all(
+    // allSettled, not all: when one fails to start, the ones that did are still stopped below.
+    const starting = await Promise.allSettled(
       ports.map((port) => startServerProcess([process.execPath, '--import', 'tsx', 'server/main.node.ts'], env, port, 60_000)),
     );
-    for (const instance of instances) started.push({ stop: () => instance.stop(5000) });
+    const instances: ServerProcess[] = [];
+    for (const outcome of starting) {
+      if (outcome.status === 'fulfilled') {
+        instances.push(outcome.value);
+        started.push({ stop: () => outcome.value.stop(5000) });
+      }
+    }
+    const failed = starting.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
 
     const stack: Stack = {
-      get redis() {
-        return redis;
-      },
-      redisOptions,
       probe,
-      databaseUrl,
       db,
       instances,
       async stopRedis(how) {
