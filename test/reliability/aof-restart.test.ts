@@ -3,7 +3,7 @@ import { meSchema } from '../../shared/auth.ts';
 import { call, health, logIn, signUp, waitUntil } from './api.ts';
 import { recordFigures } from './figures.ts';
 import { countWhere, startLoad, statuses, type RunningLoad } from './load.ts';
-import { startStack, type Stack } from './stack.ts';
+import { scanAll, startStack, type Stack } from './stack.ts';
 
 // Redis with the append-only file as production runs it (docker-compose.yml: appendonly yes,
 // appendfsync everysec), restarted twice under light load: once gracefully (SIGTERM: SHUTDOWN
@@ -28,7 +28,7 @@ describe('Redis restarted with AOF on', () => {
     for (const [i, email] of users.entries()) tokens.push({ email, token: await signUp(i % 2 ? b : a, email) });
     // More sessions per user, from both instances.
     for (const [i, email] of [...users, ...users].entries()) tokens.push({ email, token: await logIn(i % 2 ? a : b, email) });
-    const sessionKeys = async () => (await probe.scan('0', 'MATCH', 'blog:sess:*', 'COUNT', 10_000))[1].length;
+    const sessionKeys = async () => (await scanAll(probe, 'blog:sess:*')).length;
     expect(await sessionKeys()).toBe(tokens.length);
 
     load = await startLoad({

@@ -3,7 +3,7 @@ import { meSchema } from '../../shared/auth.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { call, createPost, logIn, signUp, waitUntil } from './api.ts';
 import { recordFigures } from './figures.ts';
-import { startStack, type Stack } from './stack.ts';
+import { scanAll, startStack, type Stack } from './stack.ts';
 
 // Redis with a low maxmemory and the app's eviction policy (volatile-ttl, server/redis/local-server.ts).
 // Sessions are created first and then left alone (to LRU they are the oldest keys); then the post
@@ -46,18 +46,6 @@ function kindOf(key: string): string {
   return rest.split(':')[0]!;
 }
 
-/** Keys matching `pattern`, by SCAN (a test-only walk of a small keyspace). */
-async function scanAll(pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await stack!.probe.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return found;
-}
-
 const info = async (section: string, field: string) => {
   const text = await stack!.probe.info(section);
   return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(text)?.[1]);
@@ -77,7 +65,7 @@ describe(`memory pressure (maxmemory ${MAX_MEMORY}, volatile-ttl)`, () => {
       sessions.push({ email, token: await signUp(n % 2 ? a : b, email) });
       for (let i = 0; i < 4; i++) sessions.push({ email, token: await logIn(i % 2 ? a : b, email) });
     }
-    expect(await scanAll('blog:sess:*')).toHaveLength(sessions.length);
+    expect(await scanAll(stack!.probe, 'blog:sess:*')).toHaveLength(sessions.length);
     const author = sessions[0]!.token;
     const authorId = meSchema.parse((await call(a, 'GET', '/auth/me', undefined, author)).body).user.id;
 
@@ -100,14 +88,14 @@ describe(`memory pressure (maxmemory ${MAX_MEMORY}, volatile-ttl)`, () => {
     expect([evictedKinds.session, evictedKinds['session index'], evictedKinds.roles]).toEqual([undefined, undefined, undefined]);
     const usedMemory = await info('memory', 'used_memory');
     const maxMemory = await info('memory', 'maxmemory');
-    const cacheEntries = (await scanAll('blog:post:{p:*}:g*')).length;
+    const cacheEntries = (await scanAll(stack!.probe, 'blog:post:{p:*}:g*')).length;
     expect(evicted).toBeGreaterThan(0);
     // Every post was read, so each had an entry; those missing were evicted (their TTL is an hour).
     expect(cacheEntries).toBeLessThan(ids.length);
     expect(evicted).toBeGreaterThanOrEqual(ids.length - cacheEntries);
 
     // Every session is still there and resolves, on both instances, as its user.
-    expect(await scanAll('blog:sess:*')).toHaveLength(sessions.length);
+    expect(await scanAll(stack!.probe, 'blog:sess:*')).toHaveLength(sessions.length);
     for (const { email, token } of sessions) {
       for (const base of [a, b]) {
         const me = await call(base, 'GET', '/auth/me', undefined, token);
@@ -127,7 +115,7 @@ describe(`memory pressure (maxmemory ${MAX_MEMORY}, volatile-ttl)`, () => {
     await probe.config('SET', 'maxmemory-policy', 'volatile-lru');
     const lru = await watchEvictions();
     for (let i = 0; i < ids.length; i += 16) await Promise.all(ids.slice(i, i + 16).map((id) => call(a, 'GET', `/posts/${id}`)));
-    const sessionsLeftUnderLru = (await scanAll('blog:sess:*')).length;
+    const sessionsLeftUnderLru = (await scanAll(stack!.probe, 'blog:sess:*')).length;
     lru.stop();
     const lruKinds: Record<string, number> = {};
     for (const key of lru.evicted) lruKinds[kindOf(key)] = (lruKinds[kindOf(key)] ?? 0) + 1;

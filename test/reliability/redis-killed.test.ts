@@ -3,7 +3,7 @@ import { postResultSchema } from '../../shared/posts.ts';
 import { call, createPost, health, signUp, waitUntil } from './api.ts';
 import { countWhere, is5xx, startLoad, statuses, type RunningLoad } from './load.ts';
 import { recordFigures } from './figures.ts';
-import { startStack, type Stack } from './stack.ts';
+import { scanAll, startStack, type Stack } from './stack.ts';
 
 // Two API instances on one Redis and one PostgreSQL; Redis is SIGKILLed for 10 s while a separate
 // process drives mixed load (reads, lists, writes, logins, authenticated reads) at both.
@@ -61,7 +61,7 @@ describe('Redis killed (SIGKILL) for 10 s under mixed load', () => {
     await stack!.startRedisAgain(); // same port, same AOF
     const restartedAt = performance.now();
     // The old cached copy came back with the AOF: the test would prove nothing without it.
-    const [, stale] = await probe.scan('0', 'MATCH', `blog:post:{p:${watched}}:g*`, 'COUNT', 1000);
+    const stale = await scanAll(probe, `blog:post:{p:${watched}}:g*`);
     const staleValues = await Promise.all(stale.map((k) => probe.get(k)));
     expect(staleValues.some((v) => v?.includes('"post 0"'))).toBe(true);
 

@@ -153,3 +153,15 @@ export async function startStack(opts: { redis?: RedisOptions; env?: Record<stri
     throw err;
   }
 }
+
+/** Keys matching `pattern`, by a full SCAN (a test-only walk of a small keyspace). */
+export async function scanAll(redis: Redis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    found.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return found;
+}
