@@ -267,3 +267,41 @@ describe('memory', () => {
     expect((await limiterKeys()).filter((k) => k.includes('ratelimit:flat:'))).toEqual([]);
   });
 });
+
+describe('the log', () => {
+  it('never holds more than `limit` units: once full, a write drops the units that have left', async () => {
+    const windowMs = 150;
+    const limiter = limiterFor([{ limit: 3, windowMs }], 'log');
+    const id = identity();
+    const key = keys.rateLimit('log', id);
+    let allowed = 0;
+    const sizes: number[] = [];
+    for (const started = Date.now(); Date.now() - started < 5 * windowMs; await sleep(10)) {
+      if ((await limiter.limit(id)).allowed) allowed++;
+      sizes.push(await logSize(redis, key));
+    }
+    expect(allowed).toBeGreaterThan(6); // units left the window and were replaced, several times
+    expect(Math.max(...sizes)).toBe(3);
+  });
+
+  it('a sorted-set log of an older version counts as the same log, and becomes a string at its next write', async () => {
+    const limiter = limiterFor([{ limit: 3, windowMs: 60_000 }], 'upgrade');
+    const id = identity();
+    const key = keys.rateLimit('upgrade', id);
+    const [s, us] = await redis.time();
+    const now = Number(s) * 1e6 + Number(us);
+    // As the sorted-set version recorded two units: member per unit, score = its time in µs.
+    await redis.zadd(key, now - 2000, `${now - 2000}`, now - 1000, `${now - 1000}`);
+    await redis.pexpire(key, 60_000);
+
+    expect(await limiter.peek(id)).toMatchObject({ allowed: true, remaining: 1 });
+    expect(await redis.type(key)).toBe('zset'); // a peek writes nothing
+    expect(await limiter.limit(id)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await redis.type(key)).toBe('string');
+    const log = await readLog(redis, key);
+    expect(log.slice(0, 2)).toEqual([now - 2000, now - 1000]);
+    expect(log).toHaveLength(3);
+    expect(await redis.pttl(key)).toBeGreaterThan(59_000);
+    expect(await limiter.limit(id)).toMatchObject({ allowed: false, remaining: 0 });
+  });
+});

@@ -72,7 +72,8 @@ local refused, wait = 0, -1 -- the refusing window with the longest wait, and th
 local reported, fewest, reset = 0, 0, 0 -- the window with the fewest units left, and when it frees one
 local pending -- several windows: the writes of those with room, made once all are known to have room
 for i = 1, #KEYS do
-  local key, limit, span = KEYS[i], ARGV[1 + 2 * i] + 0, ARGV[2 + 2 * i] * 1000
+  local key, limit, windowMs = KEYS[i], ARGV[1 + 2 * i] + 0, ARGV[2 + 2 * i] + 0
+  local span = windowMs * 1000
   local log, sortedSet = redis.pcall('GET', key), false
   if not log then
     log = ''
@@ -139,14 +140,14 @@ for i = 1, #KEYS do
     if rewrite then units = string.sub(log, first * 8 + 1) .. units end
     if i == #KEYS then
       -- The last window has room, so every window does: write them all.
-      write(key, rewrite, units, ARGV[2 + 2 * i] + 1)
+      write(key, rewrite, units, windowMs + 1)
       for j = 1, i - 1 do
         local p = pending[j]
-        write(p[1], p[2], p[3], ARGV[2 + 2 * j] + 1)
+        write(p[1], p[2], p[3], p[4])
       end
     else
       pending = pending or {}
-      pending[i] = { key, rewrite, units }
+      pending[i] = { key, rewrite, units, windowMs + 1 }
     end
   end
 end
