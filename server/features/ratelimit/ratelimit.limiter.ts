@@ -198,7 +198,8 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, on
     stats[outcome]++;
     onDecision?.(outcome);
     if (outcome === 'refused' && heldRefusals > 0 && result.retryAfterMs > 1) {
-      if (held.size >= heldRefusals && !held.has(identity)) held.delete(held.keys().next().value!);
+      // A Map iterates in insertion order: re-inserting keeps the oldest hold first, to give way.
+      if (!held.delete(identity) && held.size >= heldRefusals) held.delete(held.keys().next().value!);
       const { remaining, window } = result;
       held.set(identity, { cost, until: sentAt + result.retryAfterMs - 1, freeAt: sentAt + result.retryAfterMs, remaining, window });
     }
