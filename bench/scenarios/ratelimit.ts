@@ -17,10 +17,14 @@ interface Side {
 }
 
 let run = 0;
-const ROUNDS = 5;
+const ROUNDS = 7;
 const freshPrefix = () => `bench:rl:${Date.now()}:${++run}:`;
 
-/** Ours: the sliding-window log (server/redis/scripts/sliding-window.lua) through the typed limiter. */
+/**
+ * Ours: the sliding-window log (server/redis/scripts/sliding-window.lua) through the typed limiter,
+ * as the app builds it: held refusals on (a refused identity's next requests are refused in process
+ * until a unit can have freed), the default 200 ms decision timeout.
+ */
 function slidingWindow(redis: Redis): Side {
   return {
     name: 'sliding-window',
@@ -31,12 +35,23 @@ function slidingWindow(redis: Redis): Side {
   };
 }
 
-/** rate-limiter-flexible's RateLimiterRedis: a fixed window (INCR + EXPIRE in one Lua call). */
-function rateLimiterFlexible(redis: Redis): Side {
+/**
+ * rate-limiter-flexible's RateLimiterRedis: a fixed window (SET NX EX + INCRBY + PTTL in one Lua
+ * call), as a user gets it with `points` and `duration` and every other option at its default.
+ * `inMemoryBlock` sets its `inMemoryBlockOnConsumed` to the limit: once a window is used up, the key
+ * is refused in process until the window ends, its counterpart to our held refusals (off by default).
+ */
+function rateLimiterFlexible(redis: Redis, inMemoryBlock = false): Side {
   return {
-    name: 'rate-limiter-flexible',
+    name: inMemoryBlock ? 'rate-limiter-flexible-in-memory-block' : 'rate-limiter-flexible',
     build(limit, windowMs) {
-      const limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: freshPrefix(), points: limit, duration: windowMs / 1000 });
+      const limiter = new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: freshPrefix(),
+        points: limit,
+        duration: windowMs / 1000,
+        ...(inMemoryBlock && { inMemoryBlockOnConsumed: limit }),
+      });
       return (identity) =>
         limiter.consume(identity).then(
           () => true,
@@ -58,6 +73,11 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
+/** Script calls (EVALSHA) Redis has run so far: what a decision answered in process saves. */
+async function scriptCalls(redis: Redis): Promise<number> {
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+}
+
 /**
  * `settings.requests` decisions over `who` (round robin), `settings.concurrency` at a time. Besides
  * the rate, the CPU each decision cost in this process and in redis-server: unlike the rate, that
@@ -65,7 +85,7 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
  */
 async function measure(decide: Decide, who: string[], settings: { requests: number; concurrency: number; maxSeconds: number }, probe: Redis) {
   let allowed = 0;
-  const serverBefore = await redisCpuSeconds(probe);
+  const [serverBefore, callsBefore] = [await redisCpuSeconds(probe), await scriptCalls(probe)];
   const clientBefore = process.cpuUsage();
   const { latencies, seconds } = await runBounded({
     count: settings.requests,
@@ -77,6 +97,7 @@ async function measure(decide: Decide, who: string[], settings: { requests: numb
   });
   const client = process.cpuUsage(clientBefore);
   const server = (await redisCpuSeconds(probe)) - serverBefore;
+  const calls = (await scriptCalls(probe)) - callsBefore;
   const decisions = latencies.length;
   return {
     decisions,
@@ -86,11 +107,13 @@ async function measure(decide: Decide, who: string[], settings: { requests: numb
     p99Ms: percentile(latencies, 0.99),
     clientCpuUsPerDecision: round((client.user + client.system) / decisions),
     serverCpuUsPerDecision: round((server * 1e6) / decisions),
+    redisCallsPerDecision: round(calls / decisions, 3),
   };
 }
 
 type Measured = Awaited<ReturnType<typeof measure>>;
-const median = (runs: Measured[], field: keyof Measured) => [...runs].sort((a, b) => a[field] - b[field])[Math.floor(runs.length / 2)]![field];
+const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (runs: Measured[], field: keyof Measured) => middle(runs.map((m) => m[field]));
 
 /**
  * The fixed window's 2x burst, shown on both at 50 per second: one request opens the window, a
@@ -112,15 +135,19 @@ async function edgeBurst(side: Side) {
   return { allowedInBursts: before + after, burstsSpanMs: Math.round(performance.now() - started) };
 }
 
-/** Decisions per second of our limiter and RateLimiterRedis on the same Redis, at the same concurrency. */
+/**
+ * Decisions per second of our limiter and RateLimiterRedis (at its defaults, and with its in-memory
+ * block) on the same Redis, at the same concurrency, each side on its own connection configured alike.
+ */
 export const rateLimitScenario: BenchScenario = {
   name: 'ratelimit',
   async run({ redisUrl, settings }) {
     const logger = createLogger('silent');
-    // Two connections configured alike (auto-pipelining on), one per library.
-    const connections = [createRedis({ url: redisUrl, commandTimeoutMs: 5000, logger }), createRedis({ url: redisUrl, commandTimeoutMs: 5000, logger })];
+    // One connection per side, configured alike (auto-pipelining on, 5 s command timeout).
+    const connections = Array.from({ length: 3 }, () => createRedis({ url: redisUrl, commandTimeoutMs: 5000, logger }));
     await Promise.all(connections.map((c) => c.connect()));
-    const sides = [slidingWindow(connections[0]!), rateLimiterFlexible(connections[1]!)];
+    const sides = [slidingWindow(connections[0]!), rateLimiterFlexible(connections[1]!), rateLimiterFlexible(connections[2]!, true)];
+    const ours = sides[0]!;
     const probe = connections[0]!;
     try {
       const workloads = {
@@ -133,20 +160,24 @@ export const rateLimitScenario: BenchScenario = {
       const results: Record<string, Record<string, unknown>> = {};
       const ratios: Record<string, number> = {};
       for (const [name, { who, limit }] of Object.entries(workloads)) {
-        // Rounds alternate sides, each on fresh keys; medians of the rounds are reported.
-        const [ours, theirs] = [[], []] as [Measured[], Measured[]];
+        // Rounds interleave the sides, each on fresh keys, starting with a different side each
+        // round; medians of the rounds are reported.
+        const runs = new Map<Side, Measured[]>(sides.map((side) => [side, []]));
         for (let r = 0; r < ROUNDS; r++) {
-          ours.push(await measure(sides[0]!.build(limit, 60_000), who, settings, probe));
-          theirs.push(await measure(sides[1]!.build(limit, 60_000), who, settings, probe));
+          for (let k = 0; k < sides.length; k++) {
+            const side = sides[(r + k) % sides.length]!;
+            runs.get(side)!.push(await measure(side.build(limit, 60_000), who, settings, probe));
+          }
         }
-        const summary = (runs: Measured[]) => ({
-          perSecond: median(runs, 'perSecond'),
-          allowed: median(runs, 'allowed'),
-          p50Ms: median(runs, 'p50Ms'),
-          p99Ms: median(runs, 'p99Ms'),
-          clientCpuUsPerDecision: median(runs, 'clientCpuUsPerDecision'),
-          serverCpuUsPerDecision: median(runs, 'serverCpuUsPerDecision'),
-          perSecondByRound: runs.map((m) => m.perSecond),
+        const summary = (of: Measured[]) => ({
+          perSecond: median(of, 'perSecond'),
+          allowed: median(of, 'allowed'),
+          p50Ms: median(of, 'p50Ms'),
+          p99Ms: median(of, 'p99Ms'),
+          clientCpuUsPerDecision: median(of, 'clientCpuUsPerDecision'),
+          serverCpuUsPerDecision: median(of, 'serverCpuUsPerDecision'),
+          redisCallsPerDecision: median(of, 'redisCallsPerDecision'),
+          perSecondByRound: of.map((m) => m.perSecond),
         });
         // Exact: every identity got exactly its limit (or every request, when under it).
         const expectedAllowed = Math.min(settings.requests, who.length * limit);
@@ -154,16 +185,21 @@ export const rateLimitScenario: BenchScenario = {
           identities: who.length,
           limitPerMinute: limit,
           expectedAllowed,
-          slidingWindowExact: ours.every((m) => m.decisions < settings.requests || m.allowed === expectedAllowed),
-          [sides[0]!.name]: summary(ours),
-          [sides[1]!.name]: summary(theirs),
+          slidingWindowExact: runs.get(ours)!.every((m) => m.decisions < settings.requests || m.allowed === expectedAllowed),
+          ...Object.fromEntries(sides.map((side) => [side.name, summary(runs.get(side)!)])),
         };
-        ratios[`decisions per second, sliding-window / rate-limiter-flexible (${name})`] = median(ours, 'perSecond') / median(theirs, 'perSecond');
-        const cpu = (runs: Measured[]) => median(runs, 'clientCpuUsPerDecision') + median(runs, 'serverCpuUsPerDecision');
-        ratios[`CPU per decision, rate-limiter-flexible / sliding-window (${name})`] = cpu(theirs) / cpu(ours);
+        // Each ratio is the median of the rounds' own ratios: the two sides of one round ran
+        // seconds apart, under much the same load from the rest of the machine.
+        const cpu = (m: Measured) => m.clientCpuUsPerDecision + m.serverCpuUsPerDecision;
+        const paired = (theirs: Side, ratio: (a: Measured, b: Measured) => number) =>
+          middle(runs.get(ours)!.map((m, r) => ratio(m, runs.get(theirs)![r]!)));
+        for (const theirs of sides.slice(1)) {
+          ratios[`decisions per second, ${ours.name} / ${theirs.name} (${name})`] = paired(theirs, (a, b) => a.perSecond / b.perSecond);
+          ratios[`CPU per decision, ${theirs.name} / ${ours.name} (${name})`] = paired(theirs, (a, b) => cpu(b) / cpu(a));
+        }
       }
       results.edgeBurst = { limit: 50, windowMs: 1000 };
-      for (const side of sides) results.edgeBurst[side.name] = await edgeBurst(side);
+      for (const side of sides.slice(0, 2)) results.edgeBurst[side.name] = await edgeBurst(side);
       return { results, ratios };
     } finally {
       await Promise.all(connections.map(closeRedis));
