@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import { appEventSchema, type AppEvent } from '../../../shared/events.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
@@ -17,7 +17,7 @@ export interface EventProcessorStats {
 }
 
 export interface EventProcessorOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   group: string;
   logger: Logger;

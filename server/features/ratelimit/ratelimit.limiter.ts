@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 import { within } from '../../timeout.ts';
@@ -45,7 +45,7 @@ export interface RateLimitResult {
 }
 
 /**
- * How a `limit` call ended. `fail_open` / `fail_closed`: Redis did not answer in time and the
+ * How a `limit` call ended. `fail_open` / `fail_closed`: RedisClient did not answer in time and the
  * policy's `onRedisDown` decided instead.
  */
 export type LimiterOutcome = 'allowed' | 'refused' | 'fail_open' | 'fail_closed';
@@ -55,7 +55,7 @@ export type LimiterStats = Record<LimiterOutcome, number>;
 
 export interface LimiterOptions {
   /** The command connection; it must have the sliding-window script defined (createRedis does). */
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   policy: RateLimitPolicy;
   /**
