@@ -10,11 +10,13 @@ import { lastHours } from '../../server/features/analytics/calendar.ts';
 import { createLimiter } from '../../server/features/ratelimit/ratelimit.limiter.ts';
 import { bearer, login, register, type ErrorJson } from '../auth/helpers.ts';
 import { countsByType } from '../analytics/helpers.ts';
-import { startTestCluster, clusterKeys, type TestCluster } from '../helpers/cluster.ts';
+import { clusterKeys, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { keySlot } from '../helpers/key-slot.ts';
 import { createTestApp, createTestDb, jsonRequest, testPrefix, type TestApp } from '../helpers/app.ts';
 import type { Db } from '../../server/db/db.ts';
 import { author, createPost, getJson } from '../posts/helpers.ts';
-import { until } from '../events/helpers.ts';
+import { client, postCreated, subscribePosts, until } from '../events/helpers.ts';
+import { listen } from '../helpers/server.ts';
 
 // The main flows on a 3-master Redis Cluster. Two app instances share the cluster, one key
 // prefix and one database, as two servers behind a load balancer do; their background work
@@ -123,7 +125,7 @@ describe('posts on the cluster', () => {
     // (on another node than the entry: the announcement follows the store) and read the cache.
     expect(new Set(onA).size).toBe(1);
     expect(new Set(onB).size).toBe(1);
-    expect([onA[0], onB[0]].sort()).toEqual(['cache', 'database']);
+    expect([onA![0], onB![0]].sort()).toEqual(['cache', 'database']);
   });
 
   it('views from both instances are counted, flushed to SQL and shown by trending', async () => {
@@ -231,13 +233,34 @@ describe('analytics on the cluster', () => {
   });
 });
 
-describe('live events and health on the cluster', () => {
-  it('an event published through A reaches B (stream reader), and health answers ok', async () => {
-    const before = b.services.events.stats().lastId;
-    const id = await a.services.events.publish({ type: 'post.created', postId: 999_999, authorId: 1, title: 'live' });
-    await until(() => b.services.events.stats().lastId === id, 5000, 'B to read the event');
-    expect(b.services.events.stats().lastId).not.toBe(before);
+describe('pub/sub, live events and health on the cluster', () => {
+  it('a cache-generation bump by A (PUBLISH inside its script, on the counter\'s node) reaches B\'s subscriber', async () => {
+    const before = b.services.posts.internals.generation.current()!;
+    expect(a.services.posts.internals.generation.current()).toBe(before);
+    a.services.posts.internals.generation.suspect();
+    await until(() => b.services.posts.internals.generation.current() === before + 1, 5000, 'B to hear the new generation');
+    expect(a.services.posts.internals.generation.current()).toBe(before + 1);
+  });
 
+  it('a live subscriber on B (tRPC over SSE) receives the events published through A, in order', async () => {
+    const server = await listen(b.app);
+    try {
+      const sub = subscribePosts(client(server.url));
+      await until(() => b.services.events.stats().subscribers === 1, 5000, 'the subscriber on B');
+      const ids: string[] = [];
+      for (let i = 1; i <= 10; i++) ids.push(await a.services.events.publish(postCreated(900_000 + i)));
+      await until(() => sub.received.length === 10, 5000, '10 events on B');
+      expect(sub.received.map((r) => r.id)).toEqual(ids);
+      expect(sub.errors).toEqual([]);
+      sub.unsubscribe();
+      await until(() => b.services.events.stats().subscribers === 0, 5000, 'B to forget the subscriber');
+    } finally {
+      b.background.forEach((task) => task.drain?.());
+      await server.close();
+    }
+  });
+
+  it('health answers ok on both instances (every master answers PING)', async () => {
     for (const t of [a, b]) {
       const res = await jsonRequest(t.app, 'GET', '/health');
       expect(res.status).toBe(200);
@@ -245,9 +268,13 @@ describe('live events and health on the cluster', () => {
     }
   });
 
-  it('the keys are spread over all 3 masters, each family in its own slot', async () => {
+  it('the keys are spread over all 3 masters, and the static slot check agrees with CLUSTER KEYSLOT', async () => {
     const byNode = await clusterKeys(a.redis, prefix);
     expect(byNode).toHaveLength(3);
     for (const keys of byNode) expect(keys.length).toBeGreaterThan(0);
+    const sample = byNode.flat().slice(0, 200);
+    const node = a.redis.nodes('master')[0]!;
+    const slots = await Promise.all(sample.map((key) => node.cluster('KEYSLOT', key) as Promise<number>));
+    expect(sample.map(keySlot)).toEqual(slots);
   });
 });

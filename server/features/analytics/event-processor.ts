@@ -34,7 +34,7 @@ function parseEntry({ fields }: StreamEntry): AppEvent | null {
 }
 
 /** event-count.lua's arguments: numkeys, the stream and each hour's counts hash, the group, the TTL, then (id, field, key index) per entry. */
-function countArguments(keys: Keys, group: string, entries: { id: string; event: AppEvent | null }[]): [number, ...(string | number)[]] {
+export function countArguments(keys: Keys, group: string, entries: { id: string; event: AppEvent | null }[]): [number, ...(string | number)[]] {
   const hashes: string[] = [];
   const perEntry = entries.flatMap(({ id, event }) => {
     const hash = keys.eventCounts(hourOf(streamIdTime(id)));
