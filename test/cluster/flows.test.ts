@@ -17,6 +17,9 @@ import type { Db } from '../../server/db/db.ts';
 import { author, createPost, getJson } from '../posts/helpers.ts';
 import { client, postCreated, subscribePosts, until } from '../events/helpers.ts';
 import { listen } from '../helpers/server.ts';
+import { startServerProcess } from '../helpers/process.ts';
+import { freePort } from '../../server/redis/local-server.ts';
+import { createClient } from '../../client/index.ts';
 
 // The main flows on a 3-master Redis Cluster. Two app instances share the cluster, one key
 // prefix and one database, as two servers behind a load balancer do; their background work
@@ -259,6 +262,27 @@ describe('pub/sub, live events and health on the cluster', () => {
       await server.close();
     }
   });
+
+  it('the Node entry started with REDIS_CLUSTER_NODES serves on the cluster and shuts down cleanly (QUIT to every node)', async () => {
+    const running = await startServerProcess(['node_modules/.bin/tsx', 'server/main.node.ts'], {
+      REDIS_CLUSTER_NODES: cluster.nodes.join(','),
+      REDIS_URL: 'redis://127.0.0.1:1', // ignored when REDIS_CLUSTER_NODES is set
+      REDIS_KEY_PREFIX: testPrefix(),
+      DATABASE_URL: 'memory://',
+    }, await freePort());
+    try {
+      const api = createClient({ url: running.url });
+      expect(await api.health.query()).toMatchObject({ status: 'ok', redis: { status: 'up' } });
+      const { sessionId } = await api.auth.login.mutate({ email: 'user@example.com', password: 'password123' });
+      const post = await createClient({ url: running.url, token: sessionId }).posts.create.mutate({ title: 'From the entry', content: 'c' });
+      expect((await api.posts.get.query({ id: post.id })).source).toBe('database');
+      expect((await api.posts.get.query({ id: post.id })).source).toBe('cache');
+      expect(await running.stop()).toBe(0);
+      expect(running.output()).not.toMatch(/error/i);
+    } finally {
+      await running.stop();
+    }
+  }, 60_000);
 
   it('health answers ok on both instances (every master answers PING)', async () => {
     for (const t of [a, b]) {
