@@ -284,6 +284,18 @@ describe('pub/sub, live events and health on the cluster', () => {
     }
   }, 60_000);
 
+  it('after SCRIPT FLUSH on every master (as after a restart or failover), script calls fall back from EVALSHA to EVAL', async () => {
+    await Promise.all(a.redis.nodes('master').map((node) => node.script('FLUSH')));
+    const { auth } = await author(a, 'noscript@example.com'); // session-create, login-attempt scripts
+    const post = await createPost(a, auth, { title: 'After the flush', content: 'c', tags: ['flushed'] }); // post-index, cache-invalidate
+    expect(postResultSchema.parse((await getJson(a, `/posts/${post.id}`, auth)).body).source).toBe('database'); // session-touch, cache-fill
+    expect((await getJson(b, '/posts?tags=flushed')).body).toMatchObject({ data: [{ id: post.id }] }); // tags-query
+    await a.services.posts.sendViews(); // views-record, auto-pipelined
+    expect(postViewsSchema.parse((await getJson(b, `/posts/${post.id}/views`)).body).views).toBe(1); // views-snapshot
+    const limiter = createLimiter({ redis: b.redis, keys: b.deps.keys, policy: { name: 'after-flush', windows: [{ limit: 1, windowMs: 60_000 }, { limit: 5, windowMs: 3_600_000 }] } });
+    expect((await Promise.all([limiter.limit('ip:192.0.2.99'), limiter.limit('ip:192.0.2.99')])).map((r) => r.allowed).sort()).toEqual([false, true]);
+  });
+
   it('health answers ok on both instances (every master answers PING)', async () => {
     for (const t of [a, b]) {
       const res = await jsonRequest(t.app, 'GET', '/health');
