@@ -79,7 +79,12 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   const services = createServices(deps);
   // The live-events reader, the analytics consumer-group worker (counts per hour, activity) and
   // the posts feature's view flusher.
-  const background: BackgroundTask[] = [services.events.hub, services.analytics.worker, ...services.posts.background];
+  const background: BackgroundTask[] = [
+    services.events.hub,
+    services.analytics.worker,
+    services.trendingAnnouncer.task,
+    ...services.posts.background,
+  ];
   const startup: StartupTask[] = [
     { name: 'auth', run: () => services.auth.startup() },
     { name: 'posts', run: () => services.posts.startup() },

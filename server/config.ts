@@ -199,6 +199,8 @@ export const configSchema = z
     VIEW_BUFFER_MS: int(0, 5000).default(50),
     /** A trending window's merged buckets (and the top-authors merge) are reused for this long before merging again. */
     TRENDING_CACHE_SECONDS: int(1, 3600).default(5),
+    /** How often each instance compares every trending window's top 10 with the last one announced (`trending.changed`). */
+    TRENDING_ANNOUNCE_MS: int(100, 3_600_000).default(5000),
   })
   .superRefine((c, ctx) => {
     // On a cluster the first `{...}` of a key picks its slot: braces in the prefix would override

@@ -2,6 +2,7 @@ import type { ServiceDeps } from './deps.ts';
 import { createAnalyticsService } from './features/analytics/analytics.service.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
 import { createEventsService } from './features/events/events.service.ts';
+import { createTrendingAnnouncer } from './features/events/trending-announcer.ts';
 import { publishPostEvents } from './features/events/post-events.ts';
 import { createHealthService } from './features/health/health.service.ts';
 import { createPostsService, type PostsService } from './features/posts/posts.service.ts';
@@ -30,12 +31,23 @@ export function createServices(deps: ServiceDeps) {
   posts.onVisits((visits, pipeline) => {
     for (const visit of visits) analytics.appendView(pipeline, visit);
   });
+  const trending = createTrendingService(deps, posts);
+  const trendingAnnouncer = createTrendingAnnouncer({
+    redis: deps.redis,
+    keys: deps.keys,
+    logger: deps.logger,
+    topTen: trending.topTen,
+    intervalMs: deps.config.TRENDING_ANNOUNCE_MS,
+    maxLen: deps.config.EVENT_STREAM_MAXLEN,
+    onPublished: events.countPublished,
+  });
   return {
     health: createHealthService(deps),
     auth: createAuthService(deps),
     rateLimit: createRateLimitService(deps),
     posts,
-    trending: createTrendingService(deps, posts),
+    trending,
+    trendingAnnouncer,
     geo: createGeoService(deps, posts),
     events,
     analytics,

@@ -28,6 +28,13 @@ export function createKeys(prefix: string) {
      */
     eventCounts: (hour: string) => k('{events}', 'per-hour', hour),
     /**
+     * String: the top 10 post ids (JSON) last announced as `trending.changed` for a window, compared
+     * and replaced together with the XADD (trending-announce-2.lua), hence the {events} tag. TTL: the
+     * longest trending window + 1 hour, renewed by each announcement; once it lapses the next tick
+     * announces the current top again, which subscribers read as a refresh.
+     */
+    trendingAnnounced: (window: string) => k('{events}', 'trending-top', window),
+    /**
      * HyperLogLog: the unique visitors of one post on one day (PFADD of `u:<userId>` or a keyed
      * hash of address and user agent). TTL: 8 days, renewed by each view, so a 7-day window always
      * finds its days. Hash tag {pv:<postId>}: PFCOUNT over a week's keys needs them in one slot.

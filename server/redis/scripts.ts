@@ -148,6 +148,9 @@ declare module 'ioredis' {
      */
     trendingMerge(numKeys: number, ...keysAndArgs: (string | number)[]): Result<[string[], number | null, string | null], Context>;
 
+    /** server/redis/scripts/trending-announce-2.lua: the new entry's stream id, null when the top was already announced */
+    trendingAnnounce(announced: string, stream: string, top: string, ttlMs: number, maxLen: number, type: string, data: string): Result<string | null, Context>;
+
     /** server/redis/scripts/trending-forget.lua: the post's views removed from the buckets */
     trendingForget(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
 

@@ -70,6 +70,8 @@ function groups(keys: Keys): Record<string, string[][]> {
         return rest.slice(0, numKeys) as string[];
       })(),
     ],
+    // server/features/events/trending-announcer.ts: compare, remember and XADD in one script.
+    'trending-announce-2.lua': trendingWindows.map((w) => [keys.trendingAnnounced(w), keys.events()]),
     // server/features/analytics/unique-visitors.ts: PFCOUNT over the week (and its cached count).
     'PFCOUNT of a week': posts.map((p) => [...days.map((d) => keys.postVisitors(p, d)), keys.postVisitorsWeek(p, days.at(-1)!)]),
     // server/features/analytics/active-users.ts: one MULTI of BITCOUNT and BITOP across days.

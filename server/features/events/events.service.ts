@@ -1,6 +1,7 @@
 import type { ServiceDeps } from '../../deps.ts';
 import { observeRedis } from '../../metrics/redis.ts';
 import { createSubscriber } from '../../redis/client.ts';
+import type { AppEvent } from '../../../shared/events.ts';
 import type { LiveEventOf, LiveTopic } from '../../../shared/live-events.ts';
 import { openFeed, type Feed } from './events.feed.ts';
 import { createHeartbeat } from './events.heartbeat.ts';
@@ -41,6 +42,8 @@ export function createEventsService(deps: ServiceDeps) {
 
   return {
     publish: createEventPublisher({ redis, keys, maxLen: config.EVENT_STREAM_MAXLEN, onPublished: (e) => metrics.published(e.type) }),
+    /** Counts an event written to the stream by a producer of its own (the trending announcer's script). */
+    countPublished: (event: AppEvent) => metrics.published(event.type),
     open: <T extends LiveTopic>(topics: readonly T[], lastEventId?: string): Feed<LiveEventOf<T>> => openFeed(hub, reader, topics, lastEventId),
     hub,
     heartbeat,

@@ -100,11 +100,12 @@ export function createTrendingService(deps: ServiceDeps, posts: PostsService) {
     },
 
     /**
-     * The top 10 post ids of a window, for announcing `trending.changed` (issue 7): the live
-     * events feature compares it with the last one it published. Seam, unused on this branch.
+     * The top 10 post ids of a window, for announcing `trending.changed` (the events feature's
+     * trending announcer compares it with the last one announced); null when Redis did not answer,
+     * so an outage never reads as an empty top.
      */
-    async topTen(window: TrendingWindow): Promise<number[]> {
-      return ((await merged('posts', window, 10))?.top ?? []).map((t) => t.id);
+    async topTen(window: TrendingWindow): Promise<number[] | null> {
+      return (await merged('posts', window, 10))?.top.map((t) => t.id) ?? null;
     },
 
     /** Removes a post from every ranking (done on `post.deleted`; exposed for tests and operations). */
