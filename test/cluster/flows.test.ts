@@ -31,7 +31,7 @@ let b: TestApp<Cluster>;
 const prefix = testPrefix();
 
 async function instance(env: Record<string, string> = {}): Promise<TestApp<Cluster>> {
-  const t = await createTestApp({ clusterNodes: cluster.nodes, db, env: { REDIS_KEY_PREFIX: prefix, ADMIN_EMAILS: 'boss@example.com', ANALYTICS_VISITOR_SECRET: 'cluster-test-secret-of-32-characters', VIEW_FLUSH_INTERVAL_MS: '100000', ...env } });
+  const t = await createTestApp({ clusterNodes: cluster.nodes, db, env: { REDIS_KEY_PREFIX: prefix, ADMIN_EMAILS: 'boss@example.com', ANALYTICS_VISITOR_SECRET: 'cluster-test-secret-of-32-characters', VIEW_FLUSH_INTERVAL_MS: '100000', TRENDING_ANNOUNCE_MS: '500', ...env } });
   t.background.forEach((task) => task.start());
   await until(() => t.services.events.stats().lastId !== null, 10_000, 'the live reader to find the end of the stream');
   return t;
@@ -156,6 +156,13 @@ describe('posts on the cluster', () => {
     ]);
     const authors = topAuthorsSchema.parse((await getJson(b, '/trending/authors?window=1h&limit=50')).body);
     expect(authors.authors.find((e) => e.authorId === authorId)).toMatchObject({ views: 40 });
+
+    // The trending announcer (trending-announce-2.lua, under {events}) puts the new top on the stream.
+    const announced = async () => {
+      const entries = await a.redis.xrevrange(a.deps.keys.events(), '+', '-', 'COUNT', 200);
+      return entries.some(([, fields]) => fields[1] === 'trending.changed' && fields[3]!.includes(String(hot.id)));
+    };
+    await until(announced, 10_000, 'trending.changed naming the hot post');
   });
 
   it('geo: nearby and distance', async () => {
