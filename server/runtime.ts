@@ -41,7 +41,7 @@ export interface Runtime extends BuiltApp {
 }
 
 /**
- * Composes the production app from config: RedisClient, the SQL store (migrated), services and
+ * Composes the production app from config: Redis, the SQL store (migrated), services and
  * background work. Both runtime entries (Node and Bun) use this; only serving differs.
  */
 export async function createRuntime(config: Config, logger: Logger, options: AppOptions = {}): Promise<Runtime> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis, type Cluster } from 'ioredis';
 import { freePort, startLocalRedis, type LocalRedis } from '../../server/redis/local-server.ts';
+import { scanKeys } from '../auth/helpers.ts';
 
 const run = promisify(execFile);
 
@@ -72,17 +73,6 @@ async function waitUntilFormed(ports: number[], masters: number): Promise<void> 
 }
 
 /** The keys under `prefix` on each master (SCAN covers one node, so every master is scanned). */
-export async function clusterKeys(cluster: Cluster, prefix: string): Promise<string[][]> {
-  return Promise.all(
-    cluster.nodes('master').map(async (node) => {
-      const found: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        found.push(...batch);
-        cursor = next;
-      } while (cursor !== '0');
-      return found;
-    }),
-  );
+export function clusterKeys(cluster: Cluster, prefix: string): Promise<string[][]> {
+  return Promise.all(cluster.nodes('master').map((node) => scanKeys(node, prefix)));
 }

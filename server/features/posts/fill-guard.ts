@@ -7,7 +7,7 @@ import { within } from '../../timeout.ts';
 
 /**
  * What a look in the cache found: the value, or what the loader needs to know about the miss
- * (`redisFailed`: RedisClient did not answer, so nothing may be stored and nobody will announce a fill).
+ * (`redisFailed`: Redis did not answer, so nothing may be stored and nobody will announce a fill).
  */
 export type Checked<T, M> = { hit: true; value: T } | { hit: false; miss: M; redisFailed?: true };
 

@@ -45,7 +45,7 @@ export interface RateLimitResult {
 }
 
 /**
- * How a `limit` call ended. `fail_open` / `fail_closed`: RedisClient did not answer in time and the
+ * How a `limit` call ended. `fail_open` / `fail_closed`: Redis did not answer in time and the
  * policy's `onRedisDown` decided instead.
  */
 export type LimiterOutcome = 'allowed' | 'refused' | 'fail_open' | 'fail_closed';
