@@ -30,8 +30,12 @@ let a: TestApp<Cluster>;
 let b: TestApp<Cluster>;
 const prefix = testPrefix();
 
+// Bounds far above a healthy round trip, so a busy machine does not turn a slow answer into a
+// fallback (SQL instead of the cache, a fail-open rate-limit decision) that the assertions would see.
+const slowMachine = { POST_CACHE_TIMEOUT_MS: '5000', POST_FILL_WAIT_MS: '5000', RATE_LIMIT_TIMEOUT_MS: '5000' };
+
 async function instance(env: Record<string, string> = {}): Promise<TestApp<Cluster>> {
-  const t = await createTestApp({ clusterNodes: cluster.nodes, db, env: { REDIS_KEY_PREFIX: prefix, ADMIN_EMAILS: 'boss@example.com', ANALYTICS_VISITOR_SECRET: 'cluster-test-secret-of-32-characters', VIEW_FLUSH_INTERVAL_MS: '100000', TRENDING_ANNOUNCE_MS: '500', ...env } });
+  const t = await createTestApp({ clusterNodes: cluster.nodes, db, env: { REDIS_KEY_PREFIX: prefix, ADMIN_EMAILS: 'boss@example.com', ANALYTICS_VISITOR_SECRET: 'cluster-test-secret-of-32-characters', VIEW_FLUSH_INTERVAL_MS: '100000', TRENDING_ANNOUNCE_MS: '500', ...slowMachine, ...env } });
   t.background.forEach((task) => task.start());
   await until(() => t.services.events.stats().lastId !== null, 10_000, 'the live reader to find the end of the stream');
   return t;
@@ -190,7 +194,7 @@ describe('rate limiting on the cluster', () => {
   });
 
   it('the HTTP middleware with several windows: 429 past the tightest, with Retry-After', async () => {
-    const t = await createTestApp({ clusterNodes: cluster.nodes, db, env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_WRITE: '3/1m,100/1d', TRUST_PROXY: '1' } });
+    const t = await createTestApp({ clusterNodes: cluster.nodes, db, env: { ...slowMachine, RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_WRITE: '3/1m,100/1d', TRUST_PROXY: '1' } });
     try {
       const { auth } = await author(t, 'limited@example.com');
       const headers = { ...auth, 'x-forwarded-for': '203.0.113.9' };
@@ -297,9 +301,13 @@ describe('pub/sub, live events and health on the cluster', () => {
     const post = await createPost(a, auth, { title: 'After the flush', content: 'c', tags: ['flushed'] }); // post-index, cache-invalidate
     expect(postResultSchema.parse((await getJson(a, `/posts/${post.id}`, auth)).body).source).toBe('database'); // session-touch, cache-fill
     expect((await getJson(b, '/posts?tags=flushed')).body).toMatchObject({ data: [{ id: post.id }] }); // tags-query
-    await a.services.posts.sendViews(); // views-record, auto-pipelined
-    expect(postViewsSchema.parse((await getJson(b, `/posts/${post.id}/views`)).body).views).toBe(1); // views-snapshot
-    const limiter = createLimiter({ redis: b.redis, keys: b.deps.keys, policy: { name: 'after-flush', windows: [{ limit: 1, windowMs: 60_000 }, { limit: 5, windowMs: 3_600_000 }] } });
+    // views-record (auto-pipelined), then views-snapshot. The buffer's timer may have sent the view
+    // already, and that send may still be on its way (EVALSHA, NOSCRIPT, EVAL): poll.
+    await a.services.posts.sendViews();
+    const views = async () => postViewsSchema.parse((await getJson(b, `/posts/${post.id}/views`)).body).views;
+    await until(async () => (await views()) === 1, 5000, 'the view to be counted');
+    const policy = { name: 'after-flush', windows: [{ limit: 1, windowMs: 60_000 }, { limit: 5, windowMs: 3_600_000 }] };
+    const limiter = createLimiter({ redis: b.redis, keys: b.deps.keys, policy, timeoutMs: 5000 });
     expect((await Promise.all([limiter.limit('ip:192.0.2.99'), limiter.limit('ip:192.0.2.99')])).map((r) => r.allowed).sort()).toEqual([false, true]);
   });
 
