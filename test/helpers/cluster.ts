@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,11 @@ export interface TestCluster {
  * and knows every node. Whatever was started is stopped again if a step fails.
  */
 export async function startTestCluster(masters = 3): Promise<TestCluster> {
+  for (const binary of ['redis-server', 'redis-cli']) {
+    if (spawnSync(binary, ['--version'], { stdio: 'ignore' }).status !== 0) {
+      throw new Error(`${binary} not found: the Redis Cluster tests start a cluster from the Redis 7 binaries (npm run setup:redis)`);
+    }
+  }
   const dir = mkdtempSync(join(tmpdir(), 'blog-cluster-'));
   const servers: LocalRedis[] = [];
   let stopped = false;
