@@ -15,6 +15,7 @@ import { analyticsScenario } from './scenarios/analytics.ts';
 import { authScenario } from './scenarios/auth.ts';
 import { eventsScenario } from './scenarios/events.ts';
 import { healthScenario } from './scenarios/health.ts';
+import { mixedScenario } from './scenarios/mixed.ts';
 import { postsScenario } from './scenarios/posts.ts';
 import { rateLimitScenario } from './scenarios/ratelimit.ts';
 
@@ -22,8 +23,12 @@ export interface BenchContext {
   redisUrl: string;
   /** Counts commands Redis executed, for round trips per request. */
   totalCommands(): Promise<number>;
-  /** The real app on the bench Redis and an in-memory PGlite; env overrides as strings. */
-  buildApp(env?: Record<string, string>): Promise<BuiltApp & { close(): Promise<void> }>;
+  /**
+   * The real app on the bench Redis and an in-memory PGlite; env overrides as strings. Its
+   * background tasks (live reader, analytics worker, view flush, trending announcer) are started
+   * unless `background` is false: round-trip counts leave them out, as they are not on a request's path.
+   */
+  buildApp(env?: Record<string, string>, opts?: { background?: boolean }): Promise<BuiltApp & { close(): Promise<void> }>;
   serve(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; close(): Promise<void> }>;
   settings: Omit<LoadOptions, 'request'>;
 }
@@ -33,7 +38,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario, mixedScenario];
 
 async function main() {
   const only = process.argv[2];
@@ -46,7 +51,7 @@ async function main() {
       concurrency: Number(process.env.BENCH_CONCURRENCY ?? 32),
       maxSeconds: Number(process.env.BENCH_SECONDS ?? 10),
     },
-    async buildApp(env = {}) {
+    async buildApp(env = {}, { background = true } = {}) {
       const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REDIS_URL: redis.url, DATABASE_URL: 'memory://', REDIS_KEY_PREFIX: `bench:${Date.now()}:`, ANALYTICS_VISITOR_SECRET: 'bench-visitor-secret-of-32-characters', ...env });
       const logger = createLogger(config.LOG_LEVEL);
       const client = createRedis({ url: config.REDIS_URL ?? redis.url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
@@ -56,7 +61,7 @@ async function main() {
       const subscriber = createSubscriber(client, logger);
       const built = createApp({ config, redis: client, subscriber, db, clock: systemClock, logger });
       for (const task of built.startup) await task.run();
-      built.background.forEach((t) => t.start());
+      if (background) built.background.forEach((t) => t.start());
       return {
         ...built,
         close: async () => {

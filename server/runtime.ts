@@ -6,6 +6,7 @@ import { createDb, type Db } from './db/db.ts';
 import { migrate } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
 import { closeRedis, createRedis, createSubscriber, type RedisClient, type RedisTarget } from './redis/client.ts';
+import { warnOnEvictionPolicy } from './redis/eviction-check.ts';
 import { findRedisServer, redisAnswers, startLocalRedis, type LocalRedis } from './redis/local-server.ts';
 
 export class StartupError extends Error {
@@ -51,7 +52,10 @@ export async function createRuntime(config: Config, logger: Logger, options: App
   try {
     redis = createRedis({ ...target, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
     // A Redis that is down at start-up is not fatal: the app serves reads from SQL and reconnects.
-    await redis.connect().catch((err: Error) => logger.warn('redis not reachable at start-up', { err: err.message }));
+    await redis.connect().then(
+      () => warnOnEvictionPolicy(redis!, logger).catch(() => {}), // a failed check is no reason not to start
+      (err: Error) => logger.warn('redis not reachable at start-up', { err: err.message }),
+    );
     db = await createDb({ url: config.DATABASE_URL ?? join(resolve(config.DATA_DIR), 'pg') });
     const applied = await migrate(db);
     if (applied.length > 0) logger.info('applied migrations', { versions: applied });

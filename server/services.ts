@@ -3,7 +3,7 @@ import { createAnalyticsService } from './features/analytics/analytics.service.t
 import { createAuthService } from './features/auth/auth.service.ts';
 import { createEventsService } from './features/events/events.service.ts';
 import { createTrendingAnnouncer } from './features/events/trending-announcer.ts';
-import { publishPostEvents } from './features/events/post-events.ts';
+import { loginPublisher, publishPostEvents, publishViewEvents } from './features/events/event-producers.ts';
 import { createHealthService } from './features/health/health.service.ts';
 import { createPostsService, type PostsService } from './features/posts/posts.service.ts';
 import { AppError } from './errors.ts';
@@ -27,8 +27,9 @@ export function createServices(deps: ServiceDeps) {
   const events = createEventsService(deps);
   const analytics = createAnalyticsService(deps, { viewCounts: { views: (id) => viewsOrZero(posts, id) } });
   publishPostEvents(posts, events, deps.logger);
+  publishViewEvents(posts, events, deps.logger);
   // A view's unique-visitor write rides in the posts feature's view send: no round trip of its own.
-  posts.onVisits((visits, pipeline) => {
+  posts.onViewSend(({ visits }, pipeline) => {
     for (const visit of visits) analytics.appendView(pipeline, visit);
   });
   const trending = createTrendingService(deps, posts);
@@ -43,7 +44,7 @@ export function createServices(deps: ServiceDeps) {
   });
   return {
     health: createHealthService(deps),
-    auth: createAuthService(deps),
+    auth: createAuthService(deps, { onLogin: loginPublisher(events, deps.logger) }),
     rateLimit: createRateLimitService(deps),
     posts,
     trending,

@@ -12,7 +12,11 @@ export const appEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('post.created'), ...postRef.shape, title: z.string() }),
   z.object({ type: z.literal('post.updated'), ...postRef.shape, title: z.string() }),
   z.object({ type: z.literal('post.deleted'), ...postRef.shape }),
-  z.object({ type: z.literal('post.viewed'), ...postRef.shape }),
+  /**
+   * Views of a post: one entry per post per view send of an instance (at most VIEW_BUFFER_MS
+   * apart), `views` of them, rather than one entry per read.
+   */
+  z.object({ type: z.literal('post.viewed'), ...postRef.shape, views: z.number().int().positive() }),
   z.object({ type: z.literal('user.login'), userId: z.number().int().positive() }),
   /** The top 10 of a trending window changed: the new order of post ids. */
   z.object({ type: z.literal('trending.changed'), window: z.string(), postIds: z.array(z.number().int().positive()) }),

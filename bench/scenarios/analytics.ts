@@ -25,7 +25,7 @@ function sampleEvents(count: number): AppEvent[] {
       case 2:
         return { type: 'post.updated', postId: i + 1, authorId: userId, title: `Post ${i}` };
       default:
-        return { type: 'post.viewed', postId: i + 1, authorId: userId };
+        return { type: 'post.viewed', postId: i + 1, authorId: userId, views: 1 };
     }
   });
 }

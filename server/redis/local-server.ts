@@ -10,12 +10,29 @@ export interface LocalRedis {
   stop(): Promise<void>;
 }
 
+/**
+ * How a Redis for this app evicts under `maxmemory` (README, "Reliability: memory pressure"; the
+ * same in docker-compose.yml, checked by scripts/setup-redis.sh).
+ *
+ * `volatile-ttl`: only keys with a TTL are candidates, nearest expiry first. Everything that must
+ * not vanish has no TTL (streams, view counters, indexes, counters that must never go back) and is
+ * never evicted; cache entries and derived keys expire within about an hour (POST_CACHE_TTL_SECONDS
+ * +10%, fences at twice that), far sooner than a session in use (SESSION_TTL_SECONDS, a day, slid
+ * forward by use), so they go first. `volatile-lru` would not do: a session idle for a few minutes
+ * is "older" than a cache entry read a second ago. Redis samples candidates rather than sorting
+ * every key; 10 samples (default 5) make picking a session while cache entries remain very unlikely.
+ */
+export const EVICTION_POLICY = 'volatile-ttl';
+export const EVICTION_POLICY_ARGS = ['--maxmemory-policy', EVICTION_POLICY, '--maxmemory-samples', '10'] as const;
+
 export interface LocalRedisOptions {
   /** Working directory for the AOF and RDB files. */
   dir: string;
   port?: number;
   /** Append-only file on (durable sessions across restarts) or off (throwaway test servers). */
   appendOnly?: boolean;
+  /** `maxmemory`, e.g. `4mb`; unset: no limit (evicts nothing). */
+  maxMemory?: string;
   extraArgs?: string[];
   binary?: string;
 }
@@ -69,6 +86,8 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
     '--save', '',
     '--daemonize', 'no',
     '--protected-mode', 'yes',
+    ...EVICTION_POLICY_ARGS,
+    ...(opts.maxMemory ? ['--maxmemory', opts.maxMemory] : []),
     ...(opts.extraArgs ?? []),
   ];
   const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -60,7 +60,7 @@ declare module 'ioredis' {
 
     /**
      * server/redis/scripts/event-count.lua: `numKeys` keys (the stream, then the hours' count
-     * hashes), the group, the TTL, then (id, field, key index) per entry. Per entry: 1 acknowledged
+     * hashes), the group, the TTL, then (id, field, amount, key index) per entry. Per entry: 1 acknowledged
      * and counted now, 0 acknowledged before.
      */
     eventCount(numKeys: number, ...keysAndArgs: (string | number)[]): Result<(0 | 1)[], Context>;

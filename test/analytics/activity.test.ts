@@ -14,6 +14,9 @@ beforeAll(async () => {
   const { id } = await register(t, 'writer@example.com');
   user = { id, token: (await login(t, 'writer@example.com', 'correct horse battery')).sessionId };
   t.services.analytics.worker.start();
+  // The login above wrote a `user.login` event: once the worker has counted it, start from an empty list.
+  await waitFor('the login event to be counted', () => t.services.analytics.stats().events.counted === 1);
+  await t.redis.del(t.deps.keys.activity(id));
 });
 afterAll(() => t.close());
 
@@ -35,7 +38,7 @@ describe('recent activity (lists)', () => {
     const ids = await produceAndWait([
       { type: 'user.login', userId: user.id },
       { type: 'post.created', postId: 10, authorId: user.id, title: 'Hello' },
-      { type: 'post.viewed', postId: 10, authorId: user.id },
+      { type: 'post.viewed', postId: 10, authorId: user.id, views: 1 },
       { type: 'post.updated', postId: 10, authorId: user.id, title: 'Hello again' },
       { type: 'trending.changed', window: '1h', postIds: [10] },
       { type: 'post.deleted', postId: 10, authorId: user.id },

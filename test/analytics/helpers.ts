@@ -61,7 +61,7 @@ export function sampleEvents(count: number, users = 200, offset = 0): AppEvent[]
       case 3:
         return { type: 'post.deleted', postId, authorId: userId };
       default:
-        return { type: 'post.viewed', postId, authorId: userId };
+        return { type: 'post.viewed', postId, authorId: userId, views: 1 };
     }
   });
 }

@@ -4,6 +4,8 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   output(): string;
+  /** Resolves once the process has exited, with its code (null when a signal ended it). */
+  exited: Promise<number | null>;
   /** Sends SIGTERM and resolves with the exit code (SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<number | null>;
 }
@@ -38,8 +40,9 @@ export async function startServerProcess(command: string[], env: Record<string, 
     child,
     url,
     output: () => out,
+    exited,
     stop: async (stopTimeoutMs = 15_000) => {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
       const code = await exited;

@@ -33,14 +33,18 @@ function parseEntry({ fields }: StreamEntry): AppEvent | null {
   }
 }
 
-/** event-count.lua's arguments: numkeys, the stream and each hour's counts hash, the group, the TTL, then (id, field, key index) per entry. */
+/**
+ * event-count.lua's arguments: numkeys, the stream and each hour's counts hash, the group, the TTL,
+ * then (id, field, amount, key index) per entry. A `post.viewed` entry counts for the views it
+ * stands for, so the hour's `post.viewed` is its views, not its entries.
+ */
 export function countArguments(keys: Keys, group: string, entries: { id: string; event: AppEvent | null }[]): [number, ...(string | number)[]] {
   const hashes: string[] = [];
   const perEntry = entries.flatMap(({ id, event }) => {
     const hash = keys.eventCounts(hourOf(streamIdTime(id)));
     let index = hashes.indexOf(hash);
     if (index < 0) index = hashes.push(hash) - 1;
-    return [id, event?.type ?? 'invalid', index + 2];
+    return [id, event?.type ?? 'invalid', event?.type === 'post.viewed' ? event.views : 1, index + 2];
   });
   return [1 + hashes.length, keys.events(), ...hashes, group, ANALYTICS_TTL_MS.eventCounts, ...perEntry];
 }

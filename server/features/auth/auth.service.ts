@@ -48,10 +48,12 @@ export interface AuthService {
   startup(): Promise<void>;
 }
 
-/** Parts a test (or the bench) may replace: count password checks, or check them unthrottled. */
+/** Parts a test (or the bench) may replace: count password checks, or check them unthrottled; and who hears logins. */
 export interface AuthCollaborators {
   hasher?: PasswordHasher;
   throttle?: LoginThrottle;
+  /** Called after each successful login, once its session exists (`user.login` on the event stream); must not throw. */
+  onLogin?(userId: number): void;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -116,6 +118,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
         roles.atLogin(user.id, user.email).catch((err: unknown) => logger.warn('roles not written at login', { err })),
       ]);
       metrics.sessionCreated();
+      parts.onLogin?.(user.id);
       logger.info('login', { userId: user.id, publicSessionId: session.publicId, evicted: session.evicted });
       return { sessionId: session.token, user: { id: user.id, email: user.email } };
     },

@@ -24,11 +24,14 @@ import { createListCache, type ListPage } from './list-cache.ts';
 import { createPostCache, type EntryRead } from './post-cache.ts';
 import { createPostIndex } from './post-index.ts';
 import { createPostsRepo, type PostFilter, type PostRecord } from './posts.repo.ts';
-import { createViewRecorder, type Viewer, type Visit } from './views.recorder.ts';
+import { createViewRecorder, type Viewer, type ViewSend } from './views.recorder.ts';
 import { createViewStore } from './views.store.ts';
 
-/** Post events for the analytics and live-event features (shared/events.ts); they subscribe with `onEvent`. */
-export type PostEvent = Extract<AppEvent, { type: `post.${string}` }>;
+/**
+ * A committed post write (shared/events.ts), as `onEvent` listeners hear it: the live-event and
+ * trending features. Views reach `onViewSend` listeners instead, batched per send.
+ */
+export type PostEvent = Extract<AppEvent, { type: 'post.created' | 'post.updated' | 'post.deleted' }>;
 
 /** Inputs as the transports hand them over: parsed with the shared schemas (defaults applied, tags deduplicated). */
 export type NewPostFields = z.output<typeof createPostInputSchema>;
@@ -36,14 +39,15 @@ export type PostChanges = z.output<typeof updatePostInputSchema>;
 export type ListQuery = z.output<typeof listPostsQuerySchema>;
 export type PageParams = z.output<typeof pageQuerySchema>;
 
-export type { Viewer, Visit } from './views.recorder.ts';
+export type { Viewer, ViewSend, Visit } from './views.recorder.ts';
 
 /**
- * Hears the visits a view send carries (distinct post and viewer), in that send's tick, with a
- * pipeline-shaped handle on the connection's auto-pipeline: what it appends leaves in the same write
- * as the view counters, so it costs no round trip of its own (analytics' unique visitors).
+ * Hears what a view send carries (views per post, distinct visits), in that send's tick, with a
+ * pipeline-shaped handle on the connection's auto-pipeline: what it appends, and any command it
+ * issues in that tick, leaves in the same write as the view counters, so it costs no round trip of
+ * its own (analytics' unique visitors, `post.viewed` on the event stream).
  */
-export type VisitListener = (visits: readonly Visit[], pipeline: ChainableCommander) => void;
+export type ViewSendListener = (send: ViewSend, pipeline: ChainableCommander) => void;
 
 /** A cache lookup started before the session and rate-limit middleware ran (see posts.prefetch.ts). */
 export interface PostPrefetch {
@@ -91,7 +95,7 @@ export function createPostsService(deps: ServiceDeps) {
     help: 'Post views lost because Redis did not take them',
     registers: [metrics.registry],
   });
-  const visitListeners = new Set<VisitListener>();
+  const viewSendListeners = new Set<ViewSendListener>();
   const recorder = createViewRecorder({
     redis,
     keys,
@@ -99,9 +103,9 @@ export function createPostsService(deps: ServiceDeps) {
     logger,
     bufferMs: config.VIEW_BUFFER_MS,
     onDropped: (n) => viewsDropped.inc(n),
-    onSend: (visits) => {
+    onSend: (send) => {
       const pipeline = autoPipelined(redis);
-      for (const listener of visitListeners) listener(visits, pipeline);
+      for (const listener of viewSendListeners) listener(send, pipeline);
     },
   });
   const views = createViewStore({ redis, keys, db, logger, recorder, intervalMs: config.VIEW_FLUSH_INTERVAL_MS, timeoutMs });
@@ -196,7 +200,6 @@ export function createPostsService(deps: ServiceDeps) {
       if (!record) throw notFound(id);
       if (opts.countView !== false) {
         recorder.record(id, record.post.authorId, opts.viewer);
-        emit({ type: 'post.viewed', postId: id, authorId: record.post.authorId });
       }
       return { source, data: record.post };
     },
@@ -296,16 +299,16 @@ export function createPostsService(deps: ServiceDeps) {
     /** Sends the views buffered here; issued in the same tick as a read, they leave in the same write. */
     sendViews: (): Promise<void> => recorder.send(),
 
-    /** Calls `listener` after each commit (created, updated, deleted) and each view; returns the unsubscribe. */
+    /** Calls `listener` after each commit (created, updated, deleted); returns the unsubscribe. */
     onEvent(listener: (event: PostEvent) => void): () => void {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
 
-    /** Calls `listener` with each view send's visits (see VisitListener); returns the unsubscribe. */
-    onVisits(listener: VisitListener): () => void {
-      visitListeners.add(listener);
-      return () => void visitListeners.delete(listener);
+    /** Calls `listener` with each view send (see ViewSendListener); returns the unsubscribe. */
+    onViewSend(listener: ViewSendListener): () => void {
+      viewSendListeners.add(listener);
+      return () => void viewSendListeners.delete(listener);
     },
 
     /** Subscribes to cache messages, learns the cache generation, builds the indexes if Redis has none. */

@@ -22,6 +22,14 @@ export interface Visit extends Viewer {
   postId: number;
 }
 
+/** What one send carries, as `onSend` receives it. */
+export interface ViewSend {
+  /** Views per post (coalesced: one entry per post and hour). */
+  views: readonly { postId: number; authorId: number; views: number }[];
+  /** The distinct visits (post, user, address, user agent) among them. */
+  visits: readonly Visit[];
+}
+
 /** Distinct visits kept for `onSend` per send; past it views are still counted, their viewers not passed on. */
 const MAX_VISITS_PER_SEND = 10_000;
 
@@ -61,10 +69,10 @@ export interface ViewRecorderOptions {
   /** Called with the number of views lost because Redis refused them. */
   onDropped(views: number): void;
   /**
-   * Called inside each send, before the counters' call, with the distinct visits it carries:
-   * commands it issues in that tick leave in the same write (analytics' unique visitors).
+   * Called inside each send, before the counters' call, with what it carries: commands it issues
+   * in that tick leave in the same write (analytics' unique visitors, `post.viewed` events).
    */
-  onSend?(visits: readonly Visit[]): void;
+  onSend?(send: ViewSend): void;
 }
 
 /**
@@ -96,9 +104,10 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
     buffer = new Map();
     visits = new Map();
     count = 0;
-    if (onSend && sent.size > 0) {
+    if (onSend) {
+      const views = [...batches.values()].flatMap((posts) => [...posts].map(([postId, { authorId, views }]) => ({ postId, authorId, views })));
       try {
-        onSend([...sent.values()]);
+        onSend({ views, visits: [...sent.values()] });
       } catch (err) {
         logger.error('view listener failed', { err });
       }

@@ -14,15 +14,16 @@
   No separate marker to expire or to keep in step: the pending list is the marker.
 
   Called with numkeys first:
-    EVALSHA sha n stream hours_1 .. hours_(n-1) group ttlMs id_1 field_1 hoursIndex_1 id_2 ...
+    EVALSHA sha n stream hours_1 .. hours_(n-1) group ttlMs id_1 field_1 amount_1 hoursIndex_1 id_2 ...
 
   KEYS[1]      the event stream (keys.events(), hash tag {events})
   KEYS[2..n]   the hashes of counts of the hours the batch falls in (keys.eventCounts(hour), same tag)
   ARGV[1]      the consumer group
   ARGV[2]      TTL of a counts hash, ms (renewed when the batch counts into it)
-  then, per entry, three values:
+  then, per entry, four values:
     its stream id;
     the field to count: the event's type, or `invalid` for an entry that is not an event;
+    how much it counts for: 1, or the views a `post.viewed` entry stands for;
     the index in KEYS of the hash of its hour (2..n).
 
   Returns one integer per entry, in order: 1 when this call acknowledged and counted it, 0 when
@@ -30,11 +31,11 @@
 ]]
 local stream, group = KEYS[1], ARGV[1]
 local replies, touched = {}, {}
-for i = 3, #ARGV, 3 do
+for i = 3, #ARGV, 4 do
   local acked = redis.call('XACK', stream, group, ARGV[i])
   if acked == 1 then
-    local hash = KEYS[tonumber(ARGV[i + 2])]
-    redis.call('HINCRBY', hash, ARGV[i + 1], 1)
+    local hash = KEYS[tonumber(ARGV[i + 3])]
+    redis.call('HINCRBY', hash, ARGV[i + 1], ARGV[i + 2])
     touched[hash] = true
   end
   replies[#replies + 1] = acked
