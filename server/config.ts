@@ -22,6 +22,16 @@ const redisUrl = z
   .regex(/^rediss?:\/\/[^\s]+$/, { error: 'expected a redis:// or rediss:// URL' })
   .refine((v) => URL.canParse(v), { error: 'expected a redis:// or rediss:// URL' });
 
+/** Comma list of `host:port` Redis Cluster seed nodes. */
+const clusterNodeList = z
+  .string()
+  .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'expected host:port items such as 10.0.0.1:7000,10.0.0.2:7000' }))
+      .min(1, { error: 'expected at least one host:port' }),
+  );
+
 const databaseUrl = z
   .string()
   .regex(/^(postgres(ql)?:\/\/[^\s]+|memory:\/\/)$/, {
@@ -92,6 +102,11 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /** Unset: use 127.0.0.1:6379, or start a local redis-server child when nothing answers there. */
     REDIS_URL: redisUrl.optional(),
+    /**
+     * Set: the app talks to a Redis Cluster through these seed nodes (`host:port`, comma-separated;
+     * the other nodes are discovered) instead of REDIS_URL. Unset: one Redis server.
+     */
+    REDIS_CLUSTER_NODES: clusterNodeList.optional(),
     /** Every key the app writes starts with this; tests give each file its own. */
     REDIS_KEY_PREFIX: z
       .string()
@@ -188,6 +203,11 @@ export const configSchema = z
     TRENDING_ANNOUNCE_MS: int(100, 3_600_000).default(5000),
   })
   .superRefine((c, ctx) => {
+    // On a cluster the first `{...}` of a key picks its slot: braces in the prefix would override
+    // every key's own hash tag (keys.ts), putting the whole keyspace in one slot.
+    if (c.REDIS_CLUSTER_NODES && /[{}]/.test(c.REDIS_KEY_PREFIX)) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_KEY_PREFIX'], message: 'expected no { or } with REDIS_CLUSTER_NODES (the keys carry their own hash tags)' });
+    }
     // A touch interval as long as the idle timeout would let active sessions expire between writes.
     if (c.SESSION_TOUCH_INTERVAL_SECONDS >= c.SESSION_TTL_SECONDS) {
       ctx.addIssue({

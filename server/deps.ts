@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/client.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
@@ -10,9 +10,9 @@ import type { PubSub } from './redis/pubsub.ts';
 /** Everything createApp is built from. Tests pass a real Redis and a throwaway database. */
 export interface AppDeps {
   config: Config;
-  redis: Redis;
+  redis: RedisClient;
   /** The app's one subscriber connection (`createSubscriber`), owned like `redis` by whoever built the deps. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   db: Db;
   clock: Clock;
   logger: Logger;

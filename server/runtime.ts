@@ -1,12 +1,11 @@
 import { join, resolve } from 'node:path';
-import type { Redis } from 'ioredis';
 import { createApp, type AppOptions, type BuiltApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './db/db.ts';
 import { migrate } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
-import { closeRedis, createRedis, createSubscriber } from './redis/client.ts';
+import { closeRedis, createRedis, createSubscriber, type RedisClient, type RedisTarget } from './redis/client.ts';
 import { warnOnEvictionPolicy } from './redis/eviction-check.ts';
 import { findRedisServer, redisAnswers, startLocalRedis, type LocalRedis } from './redis/local-server.ts';
 
@@ -14,10 +13,14 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-/** Where Redis is: REDIS_URL, else 127.0.0.1:6379 when it answers, else a redis-server child we start. */
-async function resolveRedis(config: Config, logger: Logger): Promise<{ url: string; local: LocalRedis | null }> {
-  if (config.REDIS_URL) return { url: config.REDIS_URL, local: null };
-  if (await redisAnswers('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', local: null };
+/**
+ * Where Redis is: the cluster of REDIS_CLUSTER_NODES, else REDIS_URL, else 127.0.0.1:6379 when it
+ * answers, else a redis-server child we start (never for a cluster: it is run by its operator).
+ */
+async function resolveRedis(config: Config, logger: Logger): Promise<{ target: RedisTarget; local: LocalRedis | null }> {
+  if (config.REDIS_CLUSTER_NODES) return { target: { clusterNodes: config.REDIS_CLUSTER_NODES }, local: null };
+  if (config.REDIS_URL) return { target: { url: config.REDIS_URL }, local: null };
+  if (await redisAnswers('127.0.0.1', 6379)) return { target: { url: 'redis://127.0.0.1:6379' }, local: null };
   if (!findRedisServer()) {
     throw new StartupError(
       'redis-server not found and REDIS_URL is unset: run `npm run setup:redis` (installs Redis), or set REDIS_URL, or use `docker compose up`',
@@ -26,7 +29,7 @@ async function resolveRedis(config: Config, logger: Logger): Promise<{ url: stri
   const dir = resolve(config.DATA_DIR, 'redis');
   const local = await startLocalRedis({ dir, port: 6379, appendOnly: true });
   logger.info('started local redis-server', { url: local.url, dir, pid: local.pid });
-  return { url: local.url, local };
+  return { target: { url: local.url }, local };
 }
 
 export interface Runtime extends BuiltApp {
@@ -43,11 +46,11 @@ export interface Runtime extends BuiltApp {
  * background work. Both runtime entries (Node and Bun) use this; only serving differs.
  */
 export async function createRuntime(config: Config, logger: Logger, options: AppOptions = {}): Promise<Runtime> {
-  const { url, local } = await resolveRedis(config, logger);
-  let redis: Redis | undefined;
+  const { target, local } = await resolveRedis(config, logger);
+  let redis: RedisClient | undefined;
   let db: Db | undefined;
   try {
-    redis = createRedis({ url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
+    redis = createRedis({ ...target, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
     // A Redis that is down at start-up is not fatal: the app serves reads from SQL and reconnects.
     await redis.connect().then(
       () => warnOnEvictionPolicy(redis!, logger).catch(() => {}), // a failed check is no reason not to start

@@ -90,11 +90,14 @@ export const siteAnalyticsSchema = z.object({
     hitRate: z.number().min(0).max(1).nullable(),
     byCache: z.record(z.string(), cacheLookupCountsSchema),
   }),
-  /** From INFO memory and INFO stats of the Redis the app uses. */
+  /** From INFO memory and INFO stats of the Redis the app uses: on a Redis Cluster, summed over its masters. */
   redis: z.object({
+    /** Masters the figures come from: 1 for a single server. */
+    nodes: count,
     usedMemoryBytes: count,
-    /** 0: no limit. */
+    /** 0: no limit (on a cluster: some master has none). */
     maxMemoryBytes: count,
+    /** The masters' distinct policies, comma-separated (one, when they are configured alike). */
     maxMemoryPolicy: z.string(),
     evictedKeys: count,
   }),

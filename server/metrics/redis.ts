@@ -1,11 +1,12 @@
-import type { Command, Redis } from 'ioredis';
+import { Cluster, type Command } from 'ioredis';
+import { connectionName, type RedisClient } from '../redis/client.ts';
 import type { Metrics, RedisFailureKind } from './metrics.ts';
 
 /** Sorts a command failure into the few kinds an operator acts on differently. */
 function failureKind(err: Error): RedisFailureKind {
   if (err.name === 'ReplyError') return 'reply';
   if (err.message === 'Command timed out') return 'timeout';
-  if (/Stream isn't writeable|Connection is closed/.test(err.message)) return 'unavailable';
+  if (/Stream isn't writeable|Connection is closed|Cluster isn't ready/.test(err.message)) return 'unavailable';
   return 'other';
 }
 
@@ -22,26 +23,37 @@ function failureKind(err: Error): RedisFailureKind {
  *
  * `NOSCRIPT` is not counted: ioredis answers it itself by resending the script with EVAL.
  */
-export function observeRedis(redis: Redis, metrics: Metrics): void {
-  const connection = redis.options.connectionName ?? 'redis';
+export function observeRedis(redis: RedisClient, metrics: Metrics): void {
+  const connection = connectionName(redis) ?? 'redis';
   redis.on('error', () => metrics.redisConnectionError(connection));
   redis.on('reconnecting', () => metrics.redisReconnect(connection));
 
   const wrapped = new WeakSet<Command>();
-  const send = redis.sendCommand.bind(redis);
-  redis.sendCommand = (command: Command, ...rest: unknown[]) => {
-    if (!wrapped.has(command)) {
-      wrapped.add(command);
-      const reject = command.reject;
-      let counted = false;
-      command.reject = (err: Error) => {
-        if (!counted && !err.message.includes('NOSCRIPT')) {
-          counted = true;
-          metrics.redisCommandFailed(connection, command.name, failureKind(err));
-        }
-        reject(err);
-      };
-    }
-    return (send as (command: Command, ...rest: unknown[]) => unknown)(command, ...rest);
-  };
+  /** Wraps one connection's `sendCommand`; `wrapped` is shared, so a command passing two wrappers is counted once. */
+  function watchCommands(target: { sendCommand: RedisClient['sendCommand'] }): void {
+    const send = target.sendCommand.bind(target);
+    target.sendCommand = (command: Command, ...rest: unknown[]) => {
+      if (!wrapped.has(command)) {
+        wrapped.add(command);
+        const reject = command.reject;
+        let counted = false;
+        command.reject = (err: Error) => {
+          if (!counted && !err.message.includes('NOSCRIPT')) {
+            counted = true;
+            metrics.redisCommandFailed(connection, command.name, failureKind(err));
+          }
+          reject(err);
+        };
+      }
+      return (send as (command: Command, ...rest: unknown[]) => unknown)(command, ...rest);
+    };
+  }
+
+  watchCommands(redis);
+  // A cluster's pipelines (auto-pipelining included) write to its node connections directly,
+  // past the cluster's own sendCommand: watch each node too, those connected later as well.
+  if (redis instanceof Cluster) {
+    redis.nodes().forEach(watchCommands);
+    redis.on('+node', watchCommands);
+  }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.ts';
 import type { Logger } from '../logger.ts';
 
 export type MessageHandler = (message: string) => void;
@@ -20,7 +20,7 @@ export interface PubSub {
   onResubscribed(listener: () => void): void;
 }
 
-export function createPubSub(subscriber: Redis, logger: Logger): PubSub {
+export function createPubSub(subscriber: RedisClient, logger: Logger): PubSub {
   const handlers = new Map<string, Set<MessageHandler>>();
   const resubscribed = new Set<() => void>();
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AppEvent } from '../../shared/events.ts';
 import type { Keys } from '../../server/redis/keys.ts';
+import type { RedisClient } from '../../server/redis/client.ts';
 
 /**
  * Appends events to the app's stream exactly as the events feature writes them:
@@ -32,7 +33,7 @@ export async function pendingCount(redis: Redis, keys: Keys, group = 'analytics'
 }
 
 /** Every count in the per-hour hashes of `hours`, summed by type. */
-export async function countsByType(redis: Redis, keys: Keys, hours: string[]): Promise<Record<string, number>> {
+export async function countsByType(redis: RedisClient, keys: Keys, hours: string[]): Promise<Record<string, number>> {
   const totals: Record<string, number> = {};
   for (const hour of hours) {
     for (const [type, n] of Object.entries(await redis.hgetall(keys.eventCounts(hour)))) totals[type] = (totals[type] ?? 0) + Number(n);

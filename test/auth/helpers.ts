@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../../server/db/db.ts';
-import { jsonRequest, type TestApp } from '../helpers/app.ts';
+import { jsonRequest, type AnyTestApp, type TestApp } from '../helpers/app.ts';
 
 export const DEMO = { email: 'user@example.com', password: 'password123' };
 
@@ -11,13 +11,13 @@ export interface ErrorJson {
   error: { code: string; message: string; details?: { field: string; message: string }[]; retryAfter?: number; requestId?: string };
 }
 
-export async function register(t: TestApp, email: string, password = 'correct horse battery') {
+export async function register(t: AnyTestApp, email: string, password = 'correct horse battery') {
   const res = await jsonRequest(t.app, 'POST', '/auth/register', { email, password });
   if (res.status !== 201) throw new Error(`register ${email}: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { user: { id: number; email: string } }).user;
 }
 
-export async function login(t: TestApp, email: string, password: string, headers: Record<string, string> = {}) {
+export async function login(t: AnyTestApp, email: string, password: string, headers: Record<string, string> = {}) {
   const res = await jsonRequest(t.app, 'POST', '/auth/login', { email, password }, headers);
   if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${await res.text()}`);
   return (await res.json()) as { sessionId: string; user: { id: number; email: string } };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { createApp, type AppOptions, type BuiltApp } from '../../server/app.ts';
 import { systemClock, type Clock } from '../../server/clock.ts';
@@ -7,21 +7,26 @@ import { loadConfig, type Config } from '../../server/config.ts';
 import { createDb, type Db } from '../../server/db/db.ts';
 import { migrate } from '../../server/db/migrate.ts';
 import { createLogger, type Logger } from '../../server/logger.ts';
-import { closeRedis, createRedis, createSubscriber } from '../../server/redis/client.ts';
+import { closeRedis, createRedis, createSubscriber, type RedisClient } from '../../server/redis/client.ts';
 
-export interface TestApp extends BuiltApp {
+export interface TestApp<R extends RedisClient = Redis> extends BuiltApp {
   config: Config;
-  redis: Redis;
+  redis: R;
   db: Db;
   /** JSON lines the app logged. */
   logs: string[];
   close(): Promise<void>;
 }
 
+/** A test app on either kind of Redis, for helpers that only send requests. */
+export type AnyTestApp = TestApp<RedisClient>;
+
 export interface TestAppOptions extends AppOptions {
   /** Environment overrides, as strings, like the real environment. */
   env?: Record<string, string>;
   redisUrl?: string;
+  /** A Redis Cluster's nodes (`startTestCluster().nodes`): the app runs on it instead of one Redis. */
+  clusterNodes?: string[];
   /** Share a database between apps (two instances on one store). */
   db?: Db;
   clock?: Clock;
@@ -44,12 +49,14 @@ export function testPrefix(): string {
  * Builds the real app in-process on the suite's Redis and a throwaway database.
  * Everything it opened is closed by `close()`.
  */
-export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+export async function createTestApp(opts: TestAppOptions & { clusterNodes: string[] }): Promise<TestApp<Cluster>>;
+export async function createTestApp(opts?: TestAppOptions): Promise<TestApp>;
+export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp<RedisClient>> {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     REDIS_KEY_PREFIX: testPrefix(),
-    REDIS_URL: opts.redisUrl ?? inject('redisUrl'),
+    ...(opts.clusterNodes ? { REDIS_CLUSTER_NODES: opts.clusterNodes.join(',') } : { REDIS_URL: opts.redisUrl ?? inject('redisUrl') }),
     DATABASE_URL: 'memory://',
     // Feature tests send far more than 100 requests from one address; rate-limit tests turn it on.
     RATE_LIMIT_ENABLED: 'false',
@@ -57,7 +64,8 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   });
   const logs: string[] = [];
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, (line) => logs.push(line));
-  const redis = createRedis({ url: config.REDIS_URL!, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
+  const target = config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : { url: config.REDIS_URL! };
+  const redis = createRedis({ ...target, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
   await redis.connect();
   const subscriber = createSubscriber(redis, logger);
   const db = opts.db ?? (await createTestDb());

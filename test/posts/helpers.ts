@@ -1,11 +1,11 @@
 import type { Db, Queryable } from '../../server/db/db.ts';
-import { jsonRequest, type TestApp } from '../helpers/app.ts';
+import { jsonRequest, type AnyTestApp, type TestApp } from '../helpers/app.ts';
 import { bearer, login, register, scanKeys, valuesOf } from '../auth/helpers.ts';
 
 export { bearer };
 
 /** A registered, logged-in user and the headers that authenticate as them. */
-export async function author(t: TestApp, email: string): Promise<{ id: number; token: string; auth: Record<string, string> }> {
+export async function author(t: AnyTestApp, email: string): Promise<{ id: number; token: string; auth: Record<string, string> }> {
   const password = 'correct horse battery';
   const user = await register(t, email, password);
   const { sessionId } = await login(t, email, password);
@@ -23,13 +23,13 @@ export interface PostJson {
   updatedAt: string;
 }
 
-export async function createPost(t: TestApp, auth: Record<string, string>, body: Record<string, unknown>): Promise<PostJson> {
+export async function createPost(t: AnyTestApp, auth: Record<string, string>, body: Record<string, unknown>): Promise<PostJson> {
   const res = await jsonRequest(t.app, 'POST', '/posts', body, auth);
   if (res.status !== 201) throw new Error(`create post: ${res.status} ${await res.text()}`);
   return (await res.json()) as PostJson;
 }
 
-export async function getJson<T = unknown>(t: TestApp, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+export async function getJson<T = unknown>(t: AnyTestApp, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
   const res = await jsonRequest(t.app, 'GET', path, undefined, headers);
   return { status: res.status, body: (await res.json()) as T };
 }

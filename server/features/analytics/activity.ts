@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import { activityItemSchema, type ActivityItem } from '../../../shared/analytics.ts';
 import type { AppEvent } from '../../../shared/events.ts';
 import type { Keys } from '../../redis/keys.ts';
@@ -36,7 +36,7 @@ export function activityEntry(id: string, event: AppEvent): { userId: number; en
 }
 
 /** Adds an entry to the user's list (LPUSH + LTRIM to 100, TTL 30 days) unless it is already there. */
-export function pushActivity(redis: Redis, keys: Keys, userId: number, entry: string): Promise<0 | 1> {
+export function pushActivity(redis: RedisClient, keys: Keys, userId: number, entry: string): Promise<0 | 1> {
   return redis.activityPush(keys.activity(userId), entry, ACTIVITY_MAX, ANALYTICS_TTL_MS.activity);
 }
 
@@ -52,7 +52,7 @@ function compareStreamIds(a: string, b: string): number {
  * written; an event claimed from a dead consumer is written late, so the entries are sorted by
  * their event's stream id before the newest are taken (the list holds at most 100).
  */
-export async function recentActivity(redis: Redis, keys: Keys, userId: number, limit: number): Promise<ActivityItem[]> {
+export async function recentActivity(redis: RedisClient, keys: Keys, userId: number, limit: number): Promise<ActivityItem[]> {
   const raw = await redis.lrange(keys.activity(userId), 0, ACTIVITY_MAX - 1);
   const items = raw.flatMap((text) => {
     const parsed = activityItemSchema.safeParse(JSON.parse(text));

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import { appEventSchema, type AppEvent } from '../../../shared/events.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
@@ -17,7 +17,7 @@ export interface EventProcessorStats {
 }
 
 export interface EventProcessorOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   group: string;
   logger: Logger;
@@ -38,7 +38,7 @@ function parseEntry({ fields }: StreamEntry): AppEvent | null {
  * then (id, field, amount, key index) per entry. A `post.viewed` entry counts for the views it
  * stands for, so the hour's `post.viewed` is its views, not its entries.
  */
-function countArguments(keys: Keys, group: string, entries: { id: string; event: AppEvent | null }[]): [number, ...(string | number)[]] {
+export function countArguments(keys: Keys, group: string, entries: { id: string; event: AppEvent | null }[]): [number, ...(string | number)[]] {
   const hashes: string[] = [];
   const perEntry = entries.flatMap(({ id, event }) => {
     const hash = keys.eventCounts(hourOf(streamIdTime(id)));

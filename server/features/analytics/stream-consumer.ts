@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { BackgroundTask } from '../../app.ts';
 import type { Logger } from '../../logger.ts';
 
@@ -14,12 +14,12 @@ export interface StreamConsumerOptions {
   /** The task's name, in logs and in the entry's list of background work. */
   name: string;
   /** The command connection: XGROUP, XAUTOCLAIM, XINFO, and whatever `handle` sends. */
-  redis: Redis;
+  redis: RedisClient;
   /**
    * Opens the dedicated connection for the blocking XREADGROUP (a blocked connection can do
    * nothing else), at start(); stop() disconnects it, which ends a read in progress at once.
    */
-  openBlockingConnection(): Redis;
+  openBlockingConnection(): RedisClient;
   stream: string;
   group: string;
   /** This instance's name in the group; see `consumerName()`. */
@@ -77,7 +77,7 @@ function pairs(flat: unknown[]): Record<string, unknown> {
  * acknowledged (pending) plus entries not delivered yet (`lag`, when Redis knows it), from one
  * XINFO GROUPS. Rejects when the stream does not exist yet.
  */
-export async function groupBacklog(redis: Redis, stream: string, group: string): Promise<number> {
+export async function groupBacklog(redis: RedisClient, stream: string, group: string): Promise<number> {
   const info = ((await redis.xinfo('GROUPS', stream)) as unknown[][]).map(pairs).find((g) => g.name === group);
   return info ? Number(info.pending ?? 0) + Number(info.lag ?? 0) : 0;
 }
@@ -104,7 +104,7 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
   let lost = 0;
   let stopping = false;
   let loop: Promise<void> | null = null;
-  let blocking: Redis | null = null;
+  let blocking: RedisClient | null = null;
   let wakeUp: (() => void) | null = null;
 
   /** Waits `ms`, or less when stop() is called. */
@@ -149,7 +149,7 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     } while (cursor !== '0-0' && !stopping);
   }
 
-  async function readNew(connection: Redis): Promise<void> {
+  async function readNew(connection: RedisClient): Promise<void> {
     const reply = (await connection.xreadgroup(
       'GROUP', group, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', stream, '>',
     )) as [stream: string, entries: RawEntry[]][] | null;
@@ -157,7 +157,7 @@ export function createStreamConsumer(opts: StreamConsumerOptions): StreamConsume
     if (entries.length > 0) await opts.handle(entries);
   }
 
-  async function run(connection: Redis): Promise<void> {
+  async function run(connection: RedisClient): Promise<void> {
     let ready = false;
     let nextClaimAt = 0;
     let failures = 0;

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Clock } from '../../clock.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
 import type { Keys } from '../../redis/keys.ts';
@@ -38,7 +39,7 @@ export interface UniqueVisitors {
 }
 
 export interface UniqueVisitorsOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   clock: Clock;
   metrics: Metrics;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import { AppError } from '../../errors.ts';
 import type { Keys } from '../../redis/keys.ts';
 import { orUnavailable } from './session.store.ts';
@@ -16,7 +16,7 @@ import { orUnavailable } from './session.store.ts';
  * general request rate limiter.
  */
 export interface LoginThrottleOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** Failed attempts allowed per email per window (LOGIN_MAX_FAILURES). */
   maxPerEmail: number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 import type { UsersRepo } from './users.repo.ts';
@@ -11,7 +11,7 @@ export function rolesFor(email: string, adminEmails: readonly string[]): string[
 }
 
 export interface RoleSyncOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   adminEmails: readonly string[];
   /** TTL of a roles set: SESSION_MAX_AGE, so it outlives every session that reads it. */

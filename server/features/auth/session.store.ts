@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import { AppError } from '../../errors.ts';
 import type { Keys } from '../../redis/keys.ts';
 import type { AuthSession } from './auth.types.ts';
@@ -13,7 +13,7 @@ import { newPublicSessionId, newSessionToken, parseSessionToken, type ParsedToke
  * Each operation is one Lua script: one round trip, atomic. See server/redis/scripts/session-*.lua.
  */
 export interface SessionStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** Idle timeout, ms (SESSION_TTL_SECONDS). */
   idleTtlMs: number;

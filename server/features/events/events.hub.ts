@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { BackgroundTask } from '../../app.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
@@ -12,7 +12,7 @@ const READ_COUNT = 500;
 
 export interface EventHubOptions {
   /** Opens the hub's own connection (a `createSubscriber` duplicate); called by `start()`, never before. */
-  connect: () => Redis;
+  connect: () => RedisClient;
   /** The stream key, `keys.events()`. */
   streamKey: string;
   logger: Logger;
@@ -75,7 +75,7 @@ export function createEventHub(opts: EventHubOptions): EventHub {
   const subscribers = new Set<Subscriber>();
   let accepting = false;
   let draining = false;
-  let connection: Redis | null = null;
+  let connection: RedisClient | null = null;
   let loop: Promise<void> | null = null;
   let stopping: AbortController | null = null;
   let lastId: string | null = null;
@@ -101,12 +101,12 @@ export function createEventHub(opts: EventHubOptions): EventHub {
   }
 
   /** The id to read after when starting: the newest entry's, or 0-0 for a stream not created yet. */
-  async function newestId(redis: Redis): Promise<string> {
+  async function newestId(redis: RedisClient): Promise<string> {
     const [newest] = await redis.xrevrange(opts.streamKey, '+', '-', 'COUNT', 1);
     return newest?.[0] ?? '0-0';
   }
 
-  async function read(redis: Redis, signal: AbortSignal): Promise<void> {
+  async function read(redis: RedisClient, signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       try {

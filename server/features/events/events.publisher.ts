@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { AppEvent } from '../../../shared/events.ts';
 import type { Keys } from '../../redis/keys.ts';
 import { encodeEvent } from './events.codec.ts';
 
 export interface EventPublisherOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   /** EVENT_STREAM_MAXLEN: the stream is trimmed to about this many entries. */
   maxLen: number;

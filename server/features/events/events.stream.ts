@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 
 /** What a resuming subscriber needs to know about the stream's ends. */
 export interface StreamBounds {
@@ -18,7 +18,7 @@ export interface EventStreamReader {
   after(afterId: string, count: number): Promise<StreamEntry[]>;
 }
 
-export function createEventStreamReader(redis: Redis, key: string): EventStreamReader {
+export function createEventStreamReader(redis: RedisClient, key: string): EventStreamReader {
   return {
     async bounds() {
       let reply: unknown[];

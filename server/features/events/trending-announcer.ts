@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { AppEvent } from '../../../shared/events.ts';
 import { trendingWindows, type TrendingWindow } from '../../../shared/trending.ts';
 import type { BackgroundTask } from '../../app.ts';
@@ -8,7 +8,7 @@ import { TRENDING_BUCKET_TTL_MS } from '../posts/views.recorder.ts';
 import { encodeEvent } from './events.codec.ts';
 
 export interface TrendingAnnouncerOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   logger: Logger;
   /** The current top 10 post ids of a window, most viewed first; null when Redis did not answer. */

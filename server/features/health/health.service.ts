@@ -1,5 +1,6 @@
 import type { Health } from '../../../shared/health.ts';
 import type { ServiceDeps } from '../../deps.ts';
+import { eachMaster } from '../../redis/client.ts';
 import { version } from '../../version.ts';
 
 export interface HealthService {
@@ -11,12 +12,15 @@ const PROBE_TIMEOUT_MS = 1000;
 export function createHealthService({ redis, db, clock, startedAt }: ServiceDeps): HealthService {
   async function redisStatus(): Promise<Health['redis']> {
     // A disconnected client refuses commands at once (no offline queue), so this never waits
-    // longer than the probe timeout, even on a dead Redis.
+    // longer than the probe timeout, even on a dead Redis. On a Redis Cluster every master is
+    // pinged (in parallel): up means each slot's node answers.
     if (redis.status !== 'ready') return { status: 'down', latencyMs: null };
     const t0 = performance.now();
     try {
       await Promise.race([
-        redis.ping(),
+        eachMaster(redis, (node) => node.ping()).then((replies) => {
+          if (replies.length === 0) throw new Error('no Redis node connected');
+        }),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), PROBE_TIMEOUT_MS).unref()),
       ]);
       return { status: 'up', latencyMs: Math.round((performance.now() - t0) * 100) / 100 };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 import type { PubSub } from '../../redis/pubsub.ts';
@@ -26,7 +26,7 @@ export interface CacheGeneration {
 }
 
 export interface CacheGenerationOptions {
-  redis: Redis;
+  redis: RedisClient;
   pubsub: PubSub;
   keys: Keys;
   logger: Logger;

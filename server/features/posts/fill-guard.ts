@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 import type { PubSub } from '../../redis/pubsub.ts';
@@ -42,7 +42,7 @@ export interface FillGuard {
 }
 
 export interface FillGuardOptions {
-  redis: Redis;
+  redis: RedisClient;
   pubsub: PubSub;
   keys: Keys;
   logger: Logger;
@@ -104,8 +104,13 @@ export function createFillGuard({ redis, pubsub, keys, logger, waitMs, lockMs, t
         throw err;
       }
       const fresh = performance.now() - started < lockMs;
-      // Store, announce and unlock in one round trip, in this order on the connection.
-      const stored = Promise.all([fresh ? steps.store(value, checked.miss) : undefined, redis.publish(channel, name), redis.releaseLock(lockKey, token)]);
+      // Store, announce and unlock. One server runs them in the order sent, so they share one
+      // round trip. On a Redis Cluster they go to different nodes, which keep no order between
+      // them: a waiter woken before the store landed would miss and load SQL, so the announcement
+      // waits for the store (one more round trip for the filler, none for the waiters).
+      const store = fresh ? steps.store(value, checked.miss) : undefined;
+      const announce = () => Promise.all([redis.publish(channel, name), redis.releaseLock(lockKey, token)]);
+      const stored = redis.isCluster ? Promise.allSettled([store]).then(announce).then(() => store) : Promise.all([store, announce()]);
       await within(stored, timeoutMs, 'cache fill').catch((err: Error) => logger.warn('cache fill not stored', { name, err: err.message }));
       return { value, source: 'database' };
     }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Post } from '../../../shared/posts.ts';
 import type { Keys } from '../../redis/keys.ts';
 import type { Checked, FillGuard, Filled } from './fill-guard.ts';
@@ -19,7 +19,7 @@ interface ListMiss {
 export type ListRead = Checked<ListPage, ListMiss>;
 
 export interface ListCacheOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   guard: FillGuard;
   ttlMs: number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Post } from '../../../shared/posts.ts';
 import type { Keys } from '../../redis/keys.ts';
 import { within } from '../../timeout.ts';
@@ -17,7 +17,7 @@ export type CachedPost = PostRecord | null;
 export type EntryRead = Checked<CachedPost, EntryMiss>;
 
 export interface PostCacheOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   guard: FillGuard;
   /** Loads a post from SQL (the source of truth). */

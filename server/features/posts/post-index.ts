@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Location } from '../../../shared/posts.ts';
 import type { Db } from '../../db/db.ts';
 import type { Logger } from '../../logger.ts';
@@ -21,7 +21,7 @@ export interface IndexChange {
 }
 
 export interface PostIndexOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   db: Db;
   logger: Logger;
@@ -164,7 +164,7 @@ export function createPostIndex({ redis, keys, db, logger, timeoutMs }: PostInde
   };
 }
 
-async function execOrThrow(p: ReturnType<Redis['pipeline']>): Promise<void> {
+async function execOrThrow(p: ReturnType<RedisClient['pipeline']>): Promise<void> {
   const results = (await p.exec()) ?? [];
   const failed = results.find(([err]) => err);
   if (failed) throw failed[0];

@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import { Counter } from 'prom-client';
 import type { AppEvent } from '../../../shared/events.ts';
 import type { z } from 'zod';
@@ -342,7 +343,7 @@ export type PostsService = ReturnType<typeof createPostsService>;
  * a write of its own (and on a Cluster ioredis groups it by slot). There is no exec: failures are
  * caught here (observeRedis counts them).
  */
-function autoPipelined(redis: Redis): ChainableCommander {
+function autoPipelined(redis: RedisClient): ChainableCommander {
   const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   const chain: ChainableCommander = new Proxy({} as ChainableCommander, {
     get: (_target, name: string) => (...args: unknown[]) => {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
@@ -60,7 +60,7 @@ export interface ViewRecorder {
 }
 
 export interface ViewRecorderOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   clock: Clock;
   logger: Logger;
@@ -128,7 +128,7 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
           },
           (err: Error) => {
             onDropped(views);
-            if (!failing) logger.warn('views not recorded: Redis did not answer', { views, err: err.message });
+            if (!failing) logger.warn('views not recorded: RedisClient did not answer', { views, err: err.message });
             failing = true;
           },
         );

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { BackgroundTask } from '../../app.ts';
 import type { Db } from '../../db/db.ts';
 import type { Logger } from '../../logger.ts';
@@ -9,7 +9,7 @@ import { createPostsRepo } from './posts.repo.ts';
 import type { ViewRecorder } from './views.recorder.ts';
 
 export interface ViewStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   db: Db;
   logger: Logger;

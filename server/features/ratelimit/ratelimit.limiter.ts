@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 import { TimeoutError } from '../../timeout.ts';
@@ -55,7 +55,7 @@ export type LimiterStats = Record<LimiterOutcome, number>;
 
 export interface LimiterOptions {
   /** The command connection; it must have the sliding-window script defined (createRedis does). */
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   policy: RateLimitPolicy;
   /**
