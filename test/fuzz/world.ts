@@ -1,0 +1,164 @@
+import { expect } from 'vitest';
+import { z } from 'zod';
+import { errorBodySchema, errorCodeSchema } from '../../shared/errors.ts';
+import { scanKeys } from '../auth/helpers.ts';
+import { until } from '../events/helpers.ts';
+import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
+
+/**
+ * The app under fuzz and what the properties check around each request: a caller with a live
+ * session, a snapshot of everything stored (to prove a refused input wrote nothing), the error
+ * shapes, and that Object.prototype stayed clean.
+ */
+
+/** The fixture user; its password is none of the strings the fuzzer sends, so it cannot lock itself out. */
+const OWNER = { email: 'fuzz-owner@example.com', password: 'fuzz-owner-secret-9' };
+
+export interface FuzzWorld {
+  t: TestApp;
+  bodyLimit: number;
+  /** Headers of a live session of the fixture user (an admin, so admin routes get past the role check). */
+  sessionHeaders(): Promise<Record<string, string>>;
+  /** Call after a request that may have ended the session (logout, refresh, a revoke): a new one is made if so. */
+  ensureSession(): Promise<void>;
+  /** Waits for the writes an accepted request leaves behind it (the view recorder's send), so the next snapshot is quiet. */
+  settle(): Promise<void>;
+  snapshot(): Promise<StoreSnapshot>;
+  close(): Promise<void>;
+}
+
+export interface StoreSnapshot {
+  /** Key -> DUMP (type and value, not TTL) as hex, for every key under the app's prefix. */
+  redis: Record<string, string>;
+  /** Table -> row count and an md5 of all rows. */
+  sql: Record<string, string>;
+}
+
+export async function createFuzzWorld(): Promise<FuzzWorld> {
+  const t = await createTestApp({
+    env: {
+      ADMIN_EMAILS: OWNER.email,
+      // No sliding writes during the run: a refused request must leave the session hash byte for byte.
+      SESSION_TOUCH_INTERVAL_SECONDS: String(86_400 - 1),
+      LOG_LEVEL: 'error',
+    },
+  });
+  const register = await jsonRequest(t.app, 'POST', '/auth/register', OWNER);
+  expect(register.status).toBe(201);
+  const { user } = (await register.json()) as { user: { id: number; email: string } };
+  const newToken = async () =>
+    (await t.services.auth.sessions.create({ userId: user.id, email: user.email, ip: '203.0.113.9', userAgent: 'fuzz' })).token;
+  // Through the real login once, so the roles set and everything a login writes exist.
+  const login = await jsonRequest(t.app, 'POST', '/auth/login', OWNER);
+  expect(login.status).toBe(200);
+  let token = ((await login.json()) as { sessionId: string }).sessionId;
+  const headers = () => ({ authorization: `Bearer ${token}` });
+
+  // Posts 1-3 exist, with tags and a location, so valid-looking ids reach real rows and caches.
+  for (const [i, tags] of [['a'], ['a', 'b'], []].entries()) {
+    const res = await jsonRequest(t.app, 'POST', '/posts', { title: `Post ${i + 1}`, content: 'Body', tags, location: { longitude: 2.35, latitude: 48.85 } }, headers());
+    expect(res.status).toBe(201);
+  }
+  // The live-events reader only (GET /events needs it); the view flusher and the analytics worker
+  // would write on their own timers, in the middle of a snapshot.
+  t.background.find((task) => task.name === 'live-events')!.start();
+  await until(() => t.services.events.stats().lastId !== null, 5000, 'the live reader to find the end of the stream');
+  // Marks the user active today (written once per day), so later requests add nothing.
+  expect((await jsonRequest(t.app, 'GET', '/auth/me', undefined, headers())).status).toBe(200);
+
+  return {
+    t,
+    bodyLimit: t.config.BODY_LIMIT_BYTES,
+    sessionHeaders: async () => headers(),
+    ensureSession: async () => {
+      const me = await jsonRequest(t.app, 'GET', '/auth/me', undefined, headers());
+      if (me.status === 200) return;
+      expect(me.status).toBe(401);
+      token = await newToken();
+    },
+    settle: async () => {
+      await t.services.posts.sendViews();
+      await new Promise((resolve) => setImmediate(resolve));
+      await t.redis.ping(); // after every command already sent on the app's connection
+    },
+    snapshot: () => snapshot(t),
+    close: () => t.close(),
+  };
+}
+
+async function snapshot(t: TestApp): Promise<StoreSnapshot> {
+  const keys = await scanKeys(t.redis, t.config.REDIS_KEY_PREFIX);
+  const pipeline = t.redis.pipeline();
+  for (const key of keys) pipeline.dumpBuffer(key);
+  const dumps = (await pipeline.exec()) ?? [];
+  const redis: Record<string, string> = {};
+  keys.forEach((key, i) => (redis[key] = (dumps[i]?.[1] as Buffer | null)?.toString('hex') ?? 'gone'));
+  const sql: Record<string, string> = {};
+  const tables = await t.db.query<{ name: string }>(`select tablename as name from pg_tables where schemaname = 'public' order by 1`);
+  for (const { name } of tables) {
+    const [row] = await t.db.query<{ n: string; sum: string | null }>(
+      `select count(*)::text as n, md5(coalesce(string_agg(r::text, '|' order by r::text), '')) as sum from "${name}" r`,
+    );
+    sql[name] = `${row!.n} rows, md5 ${row!.sum}`;
+  }
+  return { redis, sql };
+}
+
+/** The keys whose value changed, appeared or disappeared, and the tables that changed: empty when nothing was written. */
+export function changes(before: StoreSnapshot, after: StoreSnapshot): string {
+  const diff: string[] = [];
+  for (const key of new Set([...Object.keys(before.redis), ...Object.keys(after.redis)])) {
+    if (before.redis[key] !== after.redis[key]) diff.push(`redis ${key}: ${before.redis[key] ? 'changed' : 'created'}${after.redis[key] ? '' : ' (deleted)'}`);
+  }
+  for (const table of Object.keys(after.sql)) {
+    if (before.sql[table] !== after.sql[table]) diff.push(`sql ${table}: ${before.sql[table]} -> ${after.sql[table]}`);
+  }
+  return diff.join('\n');
+}
+
+/** REST: every error answer is `{ error: { code, message, requestId, ... } }` in JSON. */
+export const restErrorSchema = z.object({ error: errorBodySchema.extend({ requestId: z.string().min(1) }) });
+
+/** tRPC: the error envelope with our fields in `data` (appCode always; details and retryAfter when they apply). */
+const trpcErrorSchema = z.object({
+  error: z.object({
+    message: z.string(),
+    code: z.number().int(),
+    data: z.object({ code: z.string(), httpStatus: z.number().int().min(400).max(499), appCode: errorCodeSchema }).loose(),
+  }),
+});
+const trpcResultSchema = z.object({ result: z.object({}).loose() });
+/** A batch answers an array with one entry per call; a refusal of the whole request is one error. */
+export const trpcAnswerSchema = z.union([trpcErrorSchema, trpcResultSchema, z.array(z.union([trpcErrorSchema, trpcResultSchema]))]);
+
+/** Own keys of Object.prototype at import: a pollution adds to them. */
+const cleanPrototype = Object.getOwnPropertyNames(Object.prototype).sort();
+
+export function expectPrototypeClean(): void {
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(cleanPrototype);
+  const probe: Record<string, unknown> = {};
+  expect(probe.polluted).toBeUndefined();
+  expect(probe.isAdmin).toBeUndefined();
+  expect(Object.getPrototypeOf(probe)).toBe(Object.prototype);
+}
+
+/** Reads the answer whatever it is: a live event stream is cancelled after its headers, JSON is parsed. */
+export async function readAnswer(res: Response): Promise<{ status: number; type: string; json: unknown; text: string }> {
+  const type = res.headers.get('content-type') ?? '';
+  if (type.startsWith('text/event-stream')) {
+    await res.body?.cancel();
+    return { status: res.status, type, json: undefined, text: '' };
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, type, json, text };
+}
+
+/** The fuzz parameters: runs per target and caller, and the seed (printed; FUZZ_SEED replays a failure). */
+export const fuzzRuns = Number(process.env.FUZZ_RUNS ?? 25);
+export const fuzzSeed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
