@@ -7,11 +7,19 @@ import type { z } from 'zod';
  */
 export interface Payload {
   label: string;
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
 }
 
 const encoder = new TextEncoder();
-const payload = (label: string, text: string): Payload => ({ label, bytes: encoder.encode(text) });
+
+/** A payload that prints as its label, size and first bytes (a counterexample of 300 KB stays readable). */
+export function toPayload(label: string, bytes: Uint8Array<ArrayBuffer>): Payload {
+  const preview = () => JSON.stringify(new TextDecoder().decode(bytes.subarray(0, 120)));
+  return Object.defineProperty({ label, bytes }, fc.toStringMethod, {
+    value: () => `${label} (${bytes.length} bytes): ${preview()}${bytes.length > 120 ? '...' : ''}`,
+  });
+}
+const payload = (label: string, text: string): Payload => toPayload(label, encoder.encode(text));
 
 /** Strings that sit on the edges the schemas draw (ids, limits, enums, stream ids) or break naive code. */
 const edgeStrings = [
@@ -187,7 +195,7 @@ function withInvalidUtf8(text: fc.Arbitrary<string>): fc.Arbitrary<Payload> {
     // Prefer a spot just after an opening quote, so the bad bytes sit in a string.
     const quotes = [...bytes.keys()].filter((i) => bytes[i] === 0x22);
     const cut = quotes.length > 0 ? quotes[at % quotes.length]! + 1 : at % (bytes.length + 1);
-    return { label: 'invalid UTF-8', bytes: Uint8Array.from([...bytes.subarray(0, cut), ...bad, ...bytes.subarray(cut)]) };
+    return toPayload('invalid UTF-8', Uint8Array.from([...bytes.subarray(0, cut), ...bad, ...bytes.subarray(cut)]));
   });
 }
 

@@ -58,7 +58,7 @@ interface ProcedureDef {
 }
 
 export function trpcTargets(): TrpcTarget[] {
-  const procedures = appRouter._def.procedures as Record<string, ProcedureDef>;
+  const procedures = appRouter._def.procedures as unknown as Record<string, ProcedureDef>;
   return Object.entries(procedures).map(([name, procedure]) => ({
     kind: 'trpc',
     name,

@@ -41,6 +41,10 @@ export async function createFuzzWorld(): Promise<FuzzWorld> {
       // No sliding writes during the run: a refused request must leave the session hash byte for byte.
       SESSION_TOUCH_INTERVAL_SECONDS: String(86_400 - 1),
       LOG_LEVEL: 'error',
+      // The fuzzer hunts bad-input bugs, not timeouts: on a busy 2-core machine the defaults (1 s,
+      // 200 ms) turn a slow Redis reply into a 503 or a cache fill that lands after the answer.
+      REDIS_COMMAND_TIMEOUT_MS: '10000',
+      POST_CACHE_TIMEOUT_MS: '5000',
     },
   });
   const register = await jsonRequest(t.app, 'POST', '/auth/register', OWNER);
@@ -80,6 +84,15 @@ export async function createFuzzWorld(): Promise<FuzzWorld> {
       await t.services.posts.sendViews();
       await new Promise((resolve) => setImmediate(resolve));
       await t.redis.ping(); // after every command already sent on the app's connection
+      // Then until two snapshots 20 ms apart agree (at most 2 s): work the answer did not wait for
+      // (a cache fill past its time budget, visitors appended after the view send) has landed.
+      let last = await snapshot(t);
+      for (const deadline = Date.now() + 2_000; Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const next = await snapshot(t);
+        if (changes(last, next) === '') return;
+        last = next;
+      }
     },
     snapshot: () => snapshot(t),
     close: () => t.close(),
@@ -128,8 +141,13 @@ const trpcErrorSchema = z.object({
   }),
 });
 const trpcResultSchema = z.object({ result: z.object({}).loose() });
-/** A batch answers an array with one entry per call; a refusal of the whole request is one error. */
-export const trpcAnswerSchema = z.union([trpcErrorSchema, trpcResultSchema, z.array(z.union([trpcErrorSchema, trpcResultSchema]))]);
+/** The error event a tRPC subscription sends over SSE (`event: serialized-error`): the error itself. */
+export const trpcStreamErrorSchema = trpcErrorSchema.shape.error;
+/** An error answer: one error, or a batch's array (one entry per call) holding at least one. */
+export const trpcErrorAnswerSchema = z.union([
+  trpcErrorSchema,
+  z.array(z.union([trpcErrorSchema, trpcResultSchema])).refine((entries) => entries.some((e) => 'error' in e)),
+]);
 
 /** Own keys of Object.prototype at import: a pollution adds to them. */
 const cleanPrototype = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -142,12 +160,24 @@ export function expectPrototypeClean(): void {
   expect(Object.getPrototypeOf(probe)).toBe(Object.prototype);
 }
 
-/** Reads the answer whatever it is: a live event stream is cancelled after its headers, JSON is parsed. */
-export async function readAnswer(res: Response): Promise<{ status: number; type: string; json: unknown; text: string }> {
+/**
+ * Reads the answer whatever it is. JSON is parsed. A live event stream is cancelled after its
+ * headers, or with `drain`, read until it ends (a refused tRPC subscription sends one error event
+ * and closes) or for at most 2 s.
+ */
+export async function readAnswer(res: Response, drain = false): Promise<{ status: number; type: string; json: unknown; text: string }> {
   const type = res.headers.get('content-type') ?? '';
   if (type.startsWith('text/event-stream')) {
-    await res.body?.cancel();
-    return { status: res.status, type, json: undefined, text: '' };
+    if (!drain) {
+      await res.body?.cancel();
+      return { status: res.status, type, json: undefined, text: '' };
+    }
+    const reader = res.body!.getReader();
+    const timer = setTimeout(() => void reader.cancel(), 2_000);
+    let text = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
+    clearTimeout(timer);
+    return { status: res.status, type, json: undefined, text };
   }
   const text = await res.text();
   let json: unknown;
