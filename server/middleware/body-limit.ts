@@ -31,6 +31,7 @@ export function bodyLimit(maxSize: number, { trpcEndpoint }: BodyLimitOptions = 
   return async function bodyLimit(c, next) {
     if (bodyless.has(c.req.method)) return next();
     if (!trpcPrefix || !c.req.path.startsWith(trpcPrefix)) return rest(c, next);
+    // Built per request: its onError goes on to this request's `next` instead of throwing.
     const trpc = honoBodyLimit({
       maxSize,
       onError: async () => {

@@ -42,14 +42,18 @@ describe('a NUL character in a post (was a 500: PostgreSQL refuses U+0000 in tex
 
 describe('a tRPC body over the limit (was a 413 in the REST shape, which a tRPC client cannot read)', () => {
   const oversized = () => JSON.stringify({ email: 'x'.repeat(world.bodyLimit), password: 'p' });
-
-  it('with Content-Length: 413 in tRPC format with appCode PAYLOAD_TOO_LARGE', async () => {
+  /** A login over the limit, with its Content-Length as a real client sends it. */
+  const postOversized = (path: string) => {
     const body = oversized();
-    const res = await world.t.app.request('/trpc/auth.login', {
+    return world.t.app.request(path, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
       body,
     });
+  };
+
+  it('with Content-Length: 413 in tRPC format with appCode PAYLOAD_TOO_LARGE', async () => {
+    const res = await postOversized('/trpc/auth.login');
     expect(res.status).toBe(413);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const { error } = (await res.json()) as TrpcError;
@@ -76,12 +80,7 @@ describe('a tRPC body over the limit (was a 413 in the REST shape, which a tRPC 
   });
 
   it('REST keeps its own shape', async () => {
-    const body = oversized();
-    const res = await world.t.app.request('/auth/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
-      body,
-    });
+    const res = await postOversized('/auth/login');
     expect(res.status).toBe(413);
     expect(errorResponseSchema.parse(await res.json()).error.code).toBe('PAYLOAD_TOO_LARGE');
   });
