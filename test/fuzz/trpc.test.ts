@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badCredential } from './inputs.ts';
 import { trpcCases, type TrpcCase } from './trpc-cases.ts';
 import { trpcTargets } from './targets.ts';
-import { changes, createFuzzWorld, expectPrototypeClean, fuzzRuns, fuzzSeed, fuzzTimeoutMs, readAnswer, trpcErrorAnswerSchema, trpcStreamErrorSchema, type FuzzWorld } from './world.ts';
+import { createFuzzWorld, fuzzRuns, fuzzSeed, fuzzTimeoutMs, readAnswer, trpcErrorAnswerSchema, trpcStreamErrorSchema, type Caller, type FuzzWorld } from './world.ts';
 
 /**
  * Every tRPC procedure (queries and subscriptions over GET, mutations over POST, batches, the wrong
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => world?.close());
 
-async function check(c: TrpcCase, credential: Record<string, string>, caller: 'anonymous' | 'session') {
+async function check(c: TrpcCase, credential: Record<string, string>, caller: Caller) {
   const before = c.accepted ? undefined : await world.snapshot();
   const res = await world.t.app.request(`http://localhost${c.url}`, {
     method: c.method,
@@ -44,13 +44,7 @@ async function check(c: TrpcCase, credential: Record<string, string>, caller: 'a
   } else if (!c.accepted) {
     expect(answer.status, `refused by the input parser, so an error: ${context}`).toBeGreaterThanOrEqual(400);
   }
-  if (!c.accepted) {
-    expect(changes(before!, await world.snapshot()), `refused input wrote: ${context}`).toBe('');
-  } else {
-    world.wrote();
-    if (caller === 'session') await world.ensureSession(); // an accepted logout, refresh or revoke may have ended it
-  }
-  expectPrototypeClean();
+  await world.afterRequest(before, caller, context);
 }
 
 describe.each(['anonymous', 'session'] as const)('tRPC procedures, %s caller', (caller) => {

@@ -19,14 +19,18 @@ export interface FuzzWorld {
   bodyLimit: number;
   /** Headers of a live session of the fixture user (an admin, so admin routes get past the role check). */
   sessionHeaders(): Promise<Record<string, string>>;
-  /** Call after a request that may have ended the session (logout, refresh, a revoke): a new one is made if so. */
-  ensureSession(): Promise<void>;
-  /** Says an accepted request ran: writes it did not wait for (the view recorder's send, a slow cache fill) may still land. */
-  wrote(): void;
-  /** Everything stored now; after `wrote()`, first waits until the stores are quiet. */
+  /** Everything stored now; after an accepted request, first waits until the stores are quiet. */
   snapshot(): Promise<StoreSnapshot>;
+  /**
+   * The checks after every fuzzed request: a refused one (`before` was taken) wrote nothing; an
+   * accepted one may have written, and may have ended the session (a logout, refresh or revoke),
+   * which is then replaced; Object.prototype is clean either way.
+   */
+  afterRequest(before: StoreSnapshot | undefined, caller: Caller, context: string): Promise<void>;
   close(): Promise<void>;
 }
+
+export type Caller = 'anonymous' | 'session';
 
 export interface StoreSnapshot {
   /** When it was read (ms since the epoch). */
@@ -64,6 +68,12 @@ export async function createFuzzWorld(): Promise<FuzzWorld> {
   let token = ((await login.json()) as { sessionId: string }).sessionId;
   const headers = () => ({ authorization: `Bearer ${token}` });
   let dirty = false;
+  const ensureSession = async () => {
+    const me = await jsonRequest(t.app, 'GET', '/auth/me', undefined, headers());
+    if (me.status === 200) return;
+    expect(me.status).toBe(401);
+    token = await newToken();
+  };
 
   // Posts 1-3 exist, with tags and a location, so valid-looking ids reach real rows and caches.
   for (const [i, tags] of [['a'], ['a', 'b'], []].entries()) {
@@ -77,35 +87,38 @@ export async function createFuzzWorld(): Promise<FuzzWorld> {
   // Marks the user active today (written once per day), so later requests add nothing.
   expect((await jsonRequest(t.app, 'GET', '/auth/me', undefined, headers())).status).toBe(200);
 
+  const quietSnapshot = async (): Promise<StoreSnapshot> => {
+    if (!dirty) return snapshot(t, sqlDigest);
+    dirty = false;
+    await t.services.posts.sendViews();
+    await new Promise((resolve) => setImmediate(resolve));
+    await t.redis.ping(); // after every command already sent on the app's connection
+    // Then until two snapshots 20 ms apart agree (at most 2 s): work the answer did not wait for
+    // (a cache fill past its time budget, visitors appended after the view send) has landed.
+    let last = await snapshot(t, sqlDigest);
+    for (const deadline = Date.now() + 2_000; Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const next = await snapshot(t, sqlDigest);
+      if (changes(last, next) === '') return next;
+      last = next;
+    }
+    return last;
+  };
+
   return {
     t,
     bodyLimit: t.config.BODY_LIMIT_BYTES,
     sessionHeaders: async () => headers(),
-    ensureSession: async () => {
-      const me = await jsonRequest(t.app, 'GET', '/auth/me', undefined, headers());
-      if (me.status === 200) return;
-      expect(me.status).toBe(401);
-      token = await newToken();
-    },
-    wrote: () => {
-      dirty = true;
-    },
-    snapshot: async () => {
-      if (!dirty) return snapshot(t, sqlDigest);
-      dirty = false;
-      await t.services.posts.sendViews();
-      await new Promise((resolve) => setImmediate(resolve));
-      await t.redis.ping(); // after every command already sent on the app's connection
-      // Then until two snapshots 20 ms apart agree (at most 2 s): work the answer did not wait for
-      // (a cache fill past its time budget, visitors appended after the view send) has landed.
-      let last = await snapshot(t, sqlDigest);
-      for (const deadline = Date.now() + 2_000; Date.now() < deadline; ) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        const next = await snapshot(t, sqlDigest);
-        if (changes(last, next) === '') return next;
-        last = next;
+    snapshot: quietSnapshot,
+    afterRequest: async (before, caller, context) => {
+      if (before) {
+        expect(changes(before, await quietSnapshot()), `refused input wrote: ${context}`).toBe('');
+      } else {
+        // Writes it did not wait for (the view recorder's send, a slow cache fill) may still land.
+        dirty = true;
+        if (caller === 'session') await ensureSession();
       }
-      return last;
+      expectPrototypeClean();
     },
     close: () => t.close(),
   };
