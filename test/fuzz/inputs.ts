@@ -64,7 +64,7 @@ interface ZodDef {
 const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
 
 /** The keys of an object schema (through optional, default, pipe and refinements), or none. */
-export function fieldsOf(schema: z.ZodType | undefined): string[] {
+function fieldsOf(schema: z.ZodType | undefined): string[] {
   if (!schema) return [];
   const def = defOf(schema);
   if (def.shape) return Object.keys(def.shape);
@@ -76,7 +76,7 @@ export function fieldsOf(schema: z.ZodType | undefined): string[] {
  * Values shaped like the schema with each leaf drawn from edge cases: mostly refused, some
  * accepted, so both the refusal paths and the code behind a successful parse get exercised.
  */
-export function nearValid(schema: z.ZodType, depth = 0): fc.Arbitrary<unknown> {
+function nearValid(schema: z.ZodType, depth = 0): fc.Arbitrary<unknown> {
   if (depth > 6) return wrongTyped;
   const def = defOf(schema);
   const inner = (s: z.ZodType) => nearValid(s, depth + 1);
@@ -126,7 +126,7 @@ export function nearValid(schema: z.ZodType, depth = 0): fc.Arbitrary<unknown> {
 }
 
 /** A near-valid object with one field given a value of the wrong type. */
-export function wrongField(schema: z.ZodType): fc.Arbitrary<unknown> {
+function wrongField(schema: z.ZodType): fc.Arbitrary<unknown> {
   const fields = fieldsOf(schema);
   if (fields.length === 0) return wrongTyped;
   return fc
@@ -148,7 +148,7 @@ function atAField(schema: z.ZodType | undefined, inner: fc.Arbitrary<string>): f
 }
 
 /** String lengths around the body limit: well within, on the edge, beyond (which must be 413). */
-export function hugeLength(bodyLimit: number): fc.Arbitrary<number> {
+function hugeLength(bodyLimit: number): fc.Arbitrary<number> {
   return fc.oneof(
     fc.integer({ min: 1_000, max: bodyLimit - 100 }),
     fc.integer({ min: bodyLimit - 64, max: bodyLimit + 64 }),
