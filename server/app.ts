@@ -99,7 +99,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   app.use(secureHeaders());
   // No allow-list: no CORS headers at all, the API is same-origin only.
   if (config.CORS_ORIGINS.length > 0) app.use(corsAllowList(config.CORS_ORIGINS));
-  app.use(bodyLimit(config.BODY_LIMIT_BYTES));
+  app.use(bodyLimit(config.BODY_LIMIT_BYTES, { trpcEndpoint: '/trpc' }));
 
   // Operational routes come before the session and rate-limit middleware: Hono runs handlers and
   // middleware in registration order, and these answer without calling next(), so nothing mounted

@@ -37,27 +37,33 @@ function utf8Bytes(s: string): number {
   return bytes;
 }
 
+/** SQL text cannot hold U+0000 (PostgreSQL refuses the byte): refused here as a 400, not a 500 from the insert. */
+const withoutNul = (s: string) => !s.includes('\u0000');
+const nulError = { error: 'expected no NUL (U+0000) characters' };
+
 /** A tag: 1 to 32 of a-z, 0-9 and `-`. */
 export const tagSchema = z
   .string()
   .regex(/^[a-z0-9-]{1,32}$/, { error: 'expected 1-32 characters of a-z, 0-9 and -' })
   .meta({ id: 'Tag' });
 
-/** Trimmed; 1 to 200 characters. */
+/** Trimmed; 1 to 200 characters; no NUL. */
 export const titleSchema = z
   .string()
   .trim()
   .min(1, { error: 'expected a non-empty title' })
   .refine((v) => codePoints(v) <= POST_LIMITS.titleMaxChars, { error: `expected at most ${POST_LIMITS.titleMaxChars} characters` })
+  .refine(withoutNul, nulError)
   .meta({ maxLength: POST_LIMITS.titleMaxChars });
 
-/** Non-empty; at most 100 KiB (102,400 bytes) once encoded as UTF-8. */
+/** Non-empty; at most 100 KiB (102,400 bytes) once encoded as UTF-8; no NUL. */
 export const contentSchema = z
   .string()
   .min(1, { error: 'expected non-empty content' })
   .refine((v) => utf8Bytes(v) <= POST_LIMITS.contentMaxBytes, {
     error: `expected at most ${POST_LIMITS.contentMaxBytes} bytes of UTF-8 (100 KiB)`,
-  });
+  })
+  .refine(withoutNul, nulError);
 
 /** Up to 10 tags; repeats are dropped (a post has a tag or not). */
 export const tagsSchema = z

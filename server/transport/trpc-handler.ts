@@ -41,6 +41,12 @@ export function trpcHandler({ router, deps, services, endpoint, maxBatchSize }: 
         }
       },
     });
+    // tRPC answers a request it refuses before any procedure runs (an unsupported content type, a
+    // refusal raised from createContext) with a JSON error body but no content type, which the
+    // Response then defaults to text/plain: say it is JSON, as every other error answer does.
+    if (res.status >= 400 && res.headers.get('content-type')?.startsWith('text/plain')) {
+      res.headers.set('content-type', 'application/json');
+    }
     // A Response returned as-is would drop the headers middleware set on `c` (X-Request-Id, a
     // cleared cookie); newResponse merges them in and keeps the body a stream (SSE).
     return c.newResponse(res.body, res);

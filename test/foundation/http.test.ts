@@ -52,10 +52,18 @@ describe('error shape', () => {
   });
 
   it('a body over the limit is 413 in the error shape', async () => {
-    const res = await jsonRequest(t.app, 'POST', '/trpc/health', JSON.stringify({ x: 'y'.repeat(4096) }));
+    const res = await jsonRequest(t.app, 'POST', '/auth/login', JSON.stringify({ x: 'y'.repeat(4096) }));
     expect(res.status).toBe(413);
     const body = errorResponseSchema.parse(await res.json());
     expect(body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(body.error.message).toBe('Request body is larger than 2048 bytes');
+  });
+
+  it('a body over the limit on tRPC is 413 in tRPC format', async () => {
+    const res = await jsonRequest(t.app, 'POST', '/trpc/auth.login', JSON.stringify({ x: 'y'.repeat(4096) }));
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { error: { message: string; data: { appCode: string } } };
+    expect(body.error.data.appCode).toBe('PAYLOAD_TOO_LARGE');
     expect(body.error.message).toBe('Request body is larger than 2048 bytes');
   });
 
