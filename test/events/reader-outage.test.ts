@@ -75,6 +75,8 @@ describe('the live reader across a lost connection', () => {
     expect(await next).toEqual({ done: true, value: undefined });
     expect(t.services.events.stats()).toMatchObject({ reading: false, subscribers: 0, timers: 0 });
     expect(() => t.services.events.open(['posts'])).toThrow(/not available/);
+    // The admin connection fails fast too: after the restart above it may still be reconnecting.
+    await until(() => admin.status === 'ready', 10_000, 'the admin connection to be back');
     const list = (await admin.client('LIST')) as string;
     expect(list).not.toContain(`name=${EVENTS_CONNECTION_NAME} `);
   });

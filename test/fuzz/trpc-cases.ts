@@ -62,7 +62,9 @@ function request(
     headers['content-length'] = String(bytes.length);
   }
   const fits = method === 'GET' || bytes.length <= bodyLimit;
-  const tooLarge = !fits && method === natural(target) && trpcMediaTypes.has(mediaTypeOf(headers['content-type']));
+  // tRPC batches only JSON: a form-data or octet-stream batch names no procedure (404) before its body is read.
+  const media = mediaTypeOf(headers['content-type']);
+  const tooLarge = !fits && method === natural(target) && trpcMediaTypes.has(media) && (!isBatch || media === 'application/json');
   return { form, method, url, headers, body, accepted: fits && accepted(target, method, payloads.length, bytes, headers['content-type']), tooLarge };
 }
 
