@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { promisify } from 'node:util';
-import { startCountingProxy } from '../lib/redis-proxy.ts';
+import { withCountedApp } from '../lib/counted-app.ts';
 import { round, type LoadResult } from '../lib/load.ts';
 import { MIX, mixedRequest, type MixedKind, type MixedPlan } from '../lib/mixed-plan.ts';
 import type { BenchContext, BenchScenario } from '../run.ts';
@@ -64,18 +64,14 @@ async function seed(url: string): Promise<Omit<MixedPlan, 'requests' | 'concurre
  * Background tasks are not started there (see BenchContext.buildApp); the stream entries the
  * requests write are read by them later, off the requests' path.
  */
-async function roundTrips(ctx: BenchContext) {
-  const { hostname, port } = new URL(ctx.redisUrl);
-  const proxy = await startCountingProxy({ host: hostname, port: Number(port) });
-  const built = await ctx.buildApp({ ...appEnv, REDIS_URL: proxy.url }, { background: false });
-  const server = await ctx.serve(built.app.fetch);
-  try {
-    const plan: MixedPlan = { ...(await seed(server.url)), requests: 0, concurrency: 1, maxSeconds: 0 };
+function roundTrips(ctx: BenchContext) {
+  return withCountedApp(ctx, appEnv, async ({ url, counts }) => {
+    const plan: MixedPlan = { ...(await seed(url)), requests: 0, concurrency: 1, maxSeconds: 0 };
     const perKind: Record<string, { roundTrips: number; commands: number }> = {};
     for (const kind of Object.keys(MIX) as MixedKind[]) {
       const indices: number[] = [];
       for (let i = 0; indices.length < SEQUENTIAL_PER_KIND; i++) if (mixedRequest(plan, i).kind === kind) indices.push(i);
-      const turns = proxy.counts().turns;
+      const turns = counts().turns;
       const commands = await ctx.totalCommands();
       for (const i of indices) {
         const { url, init } = mixedRequest(plan, i);
@@ -85,17 +81,13 @@ async function roundTrips(ctx: BenchContext) {
       }
       // The probe's INFO adds one command per call.
       perKind[kind] = {
-        roundTrips: round((proxy.counts().turns - turns) / indices.length, 2),
+        roundTrips: round((counts().turns - turns) / indices.length, 2),
         commands: round(((await ctx.totalCommands()) - commands - 1) / indices.length, 2),
       };
     }
     const weighted = (k: 'roundTrips' | 'commands') => round((Object.entries(MIX) as [MixedKind, number][]).reduce((n, [kind, share]) => n + (perKind[kind]![k] * share) / 100, 0), 2);
     return { perKind, mix: { roundTrips: weighted('roundTrips'), commands: weighted('commands') } };
-  } finally {
-    await server.close();
-    await built.close();
-    await proxy.close();
-  }
+  });
 }
 
 async function loadInChild(plan: MixedPlan): Promise<MixedLoadResult> {

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Hono } from 'hono';
-import { startCountingProxy } from '../lib/redis-proxy.ts';
+import { withCountedApp } from '../lib/counted-app.ts';
 import { round, runLoadInChild } from '../lib/load.ts';
 import type { BenchContext, BenchScenario } from '../run.ts';
 
@@ -50,21 +50,17 @@ async function seed(url: string): Promise<{ token: string; path: string; cached:
  * stream on connections of their own, off the request's path), so the requests' own round trips
  * are counted, with the view sends that ride in them.
  */
-async function roundTrips(ctx: BenchContext) {
-  const { hostname, port } = new URL(ctx.redisUrl);
-  const proxy = await startCountingProxy({ host: hostname, port: Number(port) });
-  const built = await ctx.buildApp({ ...appEnv, REDIS_URL: proxy.url }, { background: false });
-  const server = await ctx.serve(built.app.fetch);
-  try {
-    const { token, path } = await seed(server.url);
+function roundTrips(ctx: BenchContext) {
+  return withCountedApp(ctx, appEnv, async ({ url, built, counts }) => {
+    const { token, path } = await seed(url);
     const sequential = async (headers: Record<string, string>) => {
-      const before = proxy.counts().turns;
+      const before = counts().turns;
       for (let i = 0; i < SEQUENTIAL; i++) {
-        const res = await fetch(`${server.url}${path}`, { headers });
+        const res = await fetch(`${url}${path}`, { headers });
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`bench posts: GET ${path} answered ${res.status}`);
       }
-      return (proxy.counts().turns - before) / SEQUENTIAL;
+      return (counts().turns - before) / SEQUENTIAL;
     };
     await sequential({ authorization: `Bearer ${token}` }); // warm-up
     const commandsBefore = await ctx.totalCommands();
@@ -72,15 +68,11 @@ async function roundTrips(ctx: BenchContext) {
     // Commands Redis executed per read (the probe's INFO adds one per call; scripts count once).
     const commandsPerAuthenticatedRead = ((await ctx.totalCommands()) - commandsBefore - 1) / SEQUENTIAL;
     const anonymous = await sequential({});
-    const beforeFlush = proxy.counts().turns;
+    const beforeFlush = counts().turns;
     await built.services.posts.internals.views.flush();
-    const perFlush = proxy.counts().turns - beforeFlush;
+    const perFlush = counts().turns - beforeFlush;
     return { authenticated, anonymous, commandsPerAuthenticatedRead, perFlush };
-  } finally {
-    await server.close();
-    await built.close();
-    await proxy.close();
-  }
+  });
 }
 
 /**
