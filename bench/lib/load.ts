@@ -84,17 +84,25 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
- * `runLoad` of one fixed GET in a child process (bench/lib/load-process.ts): the server under test
- * keeps its event loop and CPU to itself, as it would behind real clients. Same bounds as runLoad.
+ * Runs a load script (`bench/lib/*-process.ts`) in a child process with `options` as its JSON
+ * argument, and parses the JSON it prints: the server under test keeps its event loop and CPU to
+ * itself, as it would behind real clients. Killed 30 s after the options' own time bound.
  */
-export async function runLoadInChild(opts: {
+export async function runInChild<T>(script: string, options: { maxSeconds: number }): Promise<T> {
+  const { stdout } = await promisify(execFile)('node_modules/.bin/tsx', [script, JSON.stringify(options)], {
+    timeout: (options.maxSeconds + 30) * 1000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(stdout) as T;
+}
+
+/** `runLoad` of one fixed GET in a child process (bench/lib/load-process.ts). Same bounds as runLoad. */
+export function runLoadInChild(opts: {
   url: string;
   headers?: Record<string, string>;
   requests: number;
   concurrency: number;
   maxSeconds: number;
 }): Promise<LoadResult> {
-  const args = ['bench/lib/load-process.ts', JSON.stringify({ headers: {}, ...opts })];
-  const { stdout } = await promisify(execFile)('node_modules/.bin/tsx', args, { timeout: (opts.maxSeconds + 30) * 1000 });
-  return JSON.parse(stdout) as LoadResult;
+  return runInChild<LoadResult>('bench/lib/load-process.ts', { headers: {}, ...opts });
 }

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import os from 'node:os';
-import { promisify } from 'node:util';
 import { withCountedApp } from '../lib/counted-app.ts';
-import { round, type LoadResult } from '../lib/load.ts';
+import { round, runInChild, type LoadResult } from '../lib/load.ts';
 import { MIX, mixedRequest, type MixedKind, type MixedPlan } from '../lib/mixed-plan.ts';
 import type { BenchContext, BenchScenario } from '../run.ts';
 
@@ -90,13 +88,7 @@ function roundTrips(ctx: BenchContext) {
   });
 }
 
-async function loadInChild(plan: MixedPlan): Promise<MixedLoadResult> {
-  const { stdout } = await promisify(execFile)('node_modules/.bin/tsx', ['bench/lib/mixed-load-process.ts', JSON.stringify(plan)], {
-    timeout: (plan.maxSeconds + 30) * 1000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return JSON.parse(stdout) as MixedLoadResult;
-}
+const loadInChild = (plan: MixedPlan) => runInChild<MixedLoadResult>('bench/lib/mixed-load-process.ts', plan);
 
 /**
  * The whole app under a mix of traffic (MIX: post reads, list pages, writes, logins, trending,
