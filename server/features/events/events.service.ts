@@ -40,10 +40,12 @@ export function createEventsService(deps: ServiceDeps) {
   const reader = createEventStreamReader(redis, keys.events());
   const heartbeat = createHeartbeat(config.EVENTS_HEARTBEAT_MS);
 
+  const countPublished = (event: AppEvent) => metrics.published(event.type);
+
   return {
-    publish: createEventPublisher({ redis, keys, maxLen: config.EVENT_STREAM_MAXLEN, onPublished: (e) => metrics.published(e.type) }),
+    publish: createEventPublisher({ redis, keys, maxLen: config.EVENT_STREAM_MAXLEN, onPublished: countPublished }),
     /** Counts an event written to the stream by a producer of its own (the trending announcer's script). */
-    countPublished: (event: AppEvent) => metrics.published(event.type),
+    countPublished,
     open: <T extends LiveTopic>(topics: readonly T[], lastEventId?: string): Feed<LiveEventOf<T>> => openFeed(hub, reader, topics, lastEventId),
     hub,
     heartbeat,

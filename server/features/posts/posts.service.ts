@@ -193,7 +193,7 @@ export function createPostsService(deps: ServiceDeps) {
 
     /**
      * One post; counts a view unless `countView` is false (HEAD), and passes `viewer` on to the
-     * visit listeners with the view. 404 when it does not exist.
+     * view-send listeners with the view. 404 when it does not exist.
      */
     async get(id: number, opts: { prefetched?: PostPrefetch; countView?: boolean; viewer?: Viewer } = {}): Promise<PostResult> {
       const { record, source } = await readPost(id, opts.prefetched);
