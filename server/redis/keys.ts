@@ -30,8 +30,9 @@ export function createKeys(prefix: string) {
     /**
      * String: the top 10 post ids (JSON) last announced as `trending.changed` for a window, compared
      * and replaced together with the XADD (trending-announce-2.lua), hence the {events} tag. TTL: the
-     * longest trending window + 1 hour, renewed by each announcement; once it lapses the next tick
-     * announces the current top again, which subscribers read as a refresh.
+     * longest trending window + 1 hour, renewed by each announcement; a missing key reads as an empty
+     * top, so once it lapses the next tick announces the current top again if it has any posts
+     * (subscribers read it as a refresh).
      */
     trendingAnnounced: (window: string) => k('{events}', 'trending-top', window),
     /**

@@ -100,6 +100,17 @@ describe('trending.changed', () => {
     expect((await announcedInStream()).length).toBe(count);
   });
 
+  it('a window without views announces nothing: an empty top is what "nothing announced yet" means', async () => {
+    const t = await createTestApp();
+    try {
+      expect(await t.services.trending.topTen('1h')).toEqual([]);
+      expect(await t.services.trendingAnnouncer.announce()).toBe(0);
+      expect(await t.redis.exists(t.deps.keys.events())).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('the announcement key expires (it is no unbounded state)', async () => {
     await view([1, 0, 0]);
     await a.services.trendingAnnouncer.announce();

@@ -12,9 +12,11 @@
   ARGV[3]  the stream's approximate cap (MAXLEN ~)
   ARGV[4]  the entry's `type` field; ARGV[5] its `data` field (the event's JSON)
 
-  Returns the new entry's stream id, or nil when the top is the one last announced.
+  Returns the new entry's stream id, or nil when the top is the one last announced. Nothing
+  announced yet (or its key expired) reads as an empty top, so a site without views announces
+  nothing rather than an empty top 10.
 ]]
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+if (redis.call('GET', KEYS[1]) or '[]') == ARGV[1] then
   return nil
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
