@@ -7,12 +7,19 @@ export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
   return c.json({ error: error.toBody(c.get('requestId')) }, error.status as 400);
 }
 
-/** Renders anything a REST route throws in the one error shape; 5xx are logged with their cause. */
+/**
+ * Renders anything a REST route throws in the one error shape. A failure (500) is logged as an
+ * error with its cause; a deliberate 503 (Redis unreachable, a live-events cap, a reader not ready
+ * yet) is an expected condition the caller is told to retry, so it is a warning without a stack.
+ */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const error = toAppError(err);
-  if (error.status >= 500) {
+  const log = c.get('log');
+  if (error.appCode === 'INTERNAL') {
     const cause = error.cause ?? err;
-    c.get('log')?.error('request failed', { err: cause instanceof Error ? cause : String(cause), path: c.req.path });
+    log?.error('request failed', { err: cause instanceof Error ? cause : String(cause), path: c.req.path });
+  } else if (error.status >= 500) {
+    log?.warn('request refused', { code: error.appCode, reason: error.message, path: c.req.path });
   }
   return errorResponse(c, error);
 };

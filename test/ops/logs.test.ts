@@ -25,6 +25,9 @@ beforeAll(async () => {
       cause: new Error(`failed for ${c.req.header('authorization')} with cookie ${c.req.header('cookie')}`),
     });
   });
+  t.app.get('/test/busy', () => {
+    throw new AppError('SERVICE_UNAVAILABLE', 'Busy right now', { retryAfter: 1 });
+  });
 });
 afterAll(() => t.close());
 
@@ -114,5 +117,17 @@ describe('logger', () => {
     cyclic.self = cyclic;
     log.info('x', { cyclic });
     expect(JSON.parse(lines[0]!)).toMatchObject({ cyclic: { shared: { a: 1 }, again: { a: 1 }, n: '10', self: '[circular]' } });
+  });
+});
+
+describe('a deliberate 503 is a warning, not an error', () => {
+  it('is logged as "request refused" at warn with its code and reason, and no stack', async () => {
+    const res = await t.app.request('/test/busy', { headers: { 'x-request-id': 'log-busy-1' } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    const lines = linesOf('log-busy-1');
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([['warn', 'request refused'], ['info', 'request']]);
+    expect(lines[0]).toEqual(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', reason: 'Busy right now', path: '/test/busy' }));
+    expect(lines[0]).not.toHaveProperty('err');
   });
 });
