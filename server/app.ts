@@ -17,11 +17,11 @@ import { activeUsers } from './middleware/active-users.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { corsAllowList } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
-import { rateLimit } from './middleware/rate-limit.ts';
+import { anticipateSessionOrAddress, rateLimit, rateLimitAhead } from './middleware/rate-limit.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
 import { requestMetrics } from './middleware/request-metrics.ts';
 import { secureHeaders } from './middleware/secure-headers.ts';
-import { session } from './middleware/session.ts';
+import { expectedCaller, session } from './middleware/session.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { routeDocs } from './openapi/routes.ts';
 import { createKeys } from './redis/keys.ts';
@@ -108,22 +108,26 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   app.route('/', metricsRoutes(deps.metrics, config.METRICS_TOKEN));
   app.route('/', openApiRoutes(routeDocs));
 
-  // Before the session: a cached GET /posts/:id leaves in the same Redis write as the session lookup.
+  // Before the session: a cached GET /posts/:id, and the rate-limit decision of a caller who can
+  // be told beforehand, leave in the same Redis write as the session lookup.
   app.use(postPrefetch(services.posts));
-  app.use(
-    session({
-      store: services.auth.sessions,
-      secureCookie: config.NODE_ENV !== 'development',
-      allowedOrigins: config.CSRF_ALLOWED_ORIGINS,
-    }),
-  );
+  const sessionOptions = {
+    store: services.auth.sessions,
+    secureCookie: config.NODE_ENV !== 'development',
+    allowedOrigins: config.CSRF_ALLOWED_ORIGINS,
+  };
+  const rateLimitOptions = config.RATE_LIMIT_ENABLED && {
+    limiters: services.rateLimit.limiters,
+    classify: createClassifier({ trpcEndpoint: '/trpc', maxBatch: config.RATE_LIMIT_MAX_BATCH }),
+    clock: deps.clock,
+    anticipate: anticipateSessionOrAddress(expectedCaller(sessionOptions)),
+  };
+  if (rateLimitOptions) app.use(rateLimitAhead(rateLimitOptions));
+  app.use(session(sessionOptions));
   // After the session, which says who is calling: marks them active today, without a wait.
   app.use(activeUsers({ mark: services.analytics.markActive }));
   // After the session: the limiter spends the user's budget when there is one, else the address's.
-  if (config.RATE_LIMIT_ENABLED) {
-    const classify = createClassifier({ trpcEndpoint: '/trpc', maxBatch: config.RATE_LIMIT_MAX_BATCH });
-    app.use(rateLimit({ limiters: services.rateLimit.limiters, classify, clock: deps.clock }));
-  }
+  if (rateLimitOptions) app.use(rateLimit(rateLimitOptions));
   app.route('/', authRoutes(services, config));
   // Before the posts routes: `/posts/trending` must win over `/posts/:id`.
   app.route('/', trendingRoutes(services));

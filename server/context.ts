@@ -1,9 +1,10 @@
 import type { Context as HonoContext } from 'hono';
 import type { ServiceDeps } from './deps.ts';
 import type { AppError } from './errors.ts';
-import type { AuthSession, Credential } from './features/auth/auth.types.ts';
+import type { AuthSession, Credential, PresentedCredential } from './features/auth/auth.types.ts';
 import type { PostPrefetch } from './features/posts/posts.service.ts';
 import type { Logger } from './logger.ts';
+import type { RateLimitAhead } from './middleware/rate-limit.ts';
 import type { Services } from './services.ts';
 
 /** Hono's per-request variables, set by middleware in server/middleware/. */
@@ -15,6 +16,8 @@ export interface AppEnv {
     session: AuthSession | null;
     /** The token the request presented (null: none) and, when `session` is null, why; set by the session middleware. */
     credential: Credential | null;
+    /** The token the request presents (null: none), read once by the session middleware or before it; undefined until then. */
+    presentedCredential: PresentedCredential | null | undefined;
     /** The caller's address as the rate limiter and audit logs see it. */
     clientIp: string;
     /**
@@ -22,6 +25,8 @@ export interface AppEnv {
      * it for every call instead of running them, so it reaches clients in tRPC's error format.
      */
     refusal: AppError | undefined;
+    /** The rate-limit decision sent before the session was resolved (rate-limit.ts, `rateLimitAhead`). */
+    rateLimitAhead: RateLimitAhead | undefined;
     /** The cache lookup of `GET /posts/:id`, started before the session and rate-limit middleware (posts.prefetch.ts). */
     postPrefetch: PostPrefetch | undefined;
   };

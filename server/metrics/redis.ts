@@ -10,6 +10,10 @@ function failureKind(err: Error): RedisFailureKind {
   return 'other';
 }
 
+/** Marks a command whose `reject` is wrapped: a property, cheaper than a WeakSet entry per command. */
+const watched = Symbol('redis-metrics.watched');
+type WatchedCommand = Command & { [watched]?: true };
+
 /**
  * Counts a connection's failures into `metrics`: connection errors and reconnect attempts from
  * ioredis' events, and failed commands by wrapping the connection's `sendCommand`.
@@ -28,13 +32,12 @@ export function observeRedis(redis: RedisClient, metrics: Metrics): void {
   redis.on('error', () => metrics.redisConnectionError(connection));
   redis.on('reconnecting', () => metrics.redisReconnect(connection));
 
-  const wrapped = new WeakSet<Command>();
-  /** Wraps one connection's `sendCommand`; `wrapped` is shared, so a command passing two wrappers is counted once. */
+  /** Wraps one connection's `sendCommand`; a command passing two wrappers (or one twice) is counted once. */
   function watchCommands(target: { sendCommand: RedisClient['sendCommand'] }): void {
     const send = target.sendCommand.bind(target);
-    target.sendCommand = (command: Command, ...rest: unknown[]) => {
-      if (!wrapped.has(command)) {
-        wrapped.add(command);
+    target.sendCommand = (command: WatchedCommand, ...rest: unknown[]) => {
+      if (!command[watched]) {
+        command[watched] = true;
         const reject = command.reject;
         let counted = false;
         command.reject = (err: Error) => {

@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../context.ts';
-import type { AuthSession, Credential, TokenSource } from '../features/auth/auth.types.ts';
+import type { AuthSession, Credential, PresentedCredential, TokenSource } from '../features/auth/auth.types.ts';
 import { clearSessionCookie, readSessionCookie } from '../features/auth/session-cookie.ts';
 import type { SessionStore } from '../features/auth/session.store.ts';
-import { parseSessionToken } from '../features/auth/session-token.ts';
+import { parseSessionToken, type ParsedToken } from '../features/auth/session-token.ts';
 import type { Logger } from '../logger.ts';
 
 export interface SessionOptions {
@@ -46,13 +46,12 @@ export function session(opts: SessionOptions): MiddlewareHandler<AppEnv> {
   return async function session(c, next) {
     c.set('session', null);
     c.set('credential', null);
-    const presented = readToken(c);
+    const presented = readPresented(c, allowedOrigins);
     if (!presented) return next();
 
-    const crossSite = presented.source === 'sid' && !SAFE_METHODS.has(c.req.method) && !sameOrigin(c, allowedOrigins);
-    const found = crossSite
-      ? { session: null, credential: { source: presented.source, token: parseSessionToken(presented.token), problem: 'cross-site' as const } }
-      : await authenticate(opts.store, presented.token, presented.source, c.get('log'));
+    const found = presented.crossSite
+      ? { session: null, credential: { source: presented.source, token: presented.token, problem: 'cross-site' as const } }
+      : await resolveToken(opts.store, presented.token, presented.source, c.get('log'));
     c.set('session', found.session);
     c.set('credential', found.credential);
     // A dead cookie would be sent forever; tell the browser to drop it.
@@ -62,17 +61,61 @@ export function session(opts: SessionOptions): MiddlewareHandler<AppEnv> {
 }
 
 /**
+ * The user the session middleware will find, where that can be told before it asks Redis: null
+ * when the request presents no credential at all (it will be anonymous), the token's user when
+ * the store has seen this very token live (`SessionStore.seenLive`), else undefined (a token not
+ * seen here, a malformed one, a cross-site cookie). Lets the rate limiter send a caller's decision
+ * in the same write as the session lookup. A hint, never an authorization: the session middleware
+ * still decides who is calling.
+ */
+export function expectedCaller(opts: Pick<SessionOptions, 'allowedOrigins'> & { store: Pick<SessionStore, 'seenLive'> }): (c: Context<AppEnv>) => number | null | undefined {
+  const allowedOrigins = new Set(opts.allowedOrigins ?? []);
+  return (c) => {
+    const presented = readPresented(c, allowedOrigins);
+    if (!presented) return null;
+    const { token, crossSite } = presented;
+    return token && !crossSite && opts.store.seenLive(token) ? token.userId : undefined;
+  };
+}
+
+/**
+ * The token a request presents, parsed (hashed) once per request, with whether it is a cookie on
+ * a cross-site unsafe request (CSRF): browsers send cookies on cross-site requests too, so such a
+ * request must carry an Origin (else a Referer) of this host or of `allowedOrigins`.
+ */
+function readPresented(c: Context<AppEnv>, allowedOrigins: ReadonlySet<string>): PresentedCredential | null {
+  const read = c.get('presentedCredential');
+  if (read !== undefined) return read;
+  const found = readToken(c);
+  const presented = found && {
+    source: found.source,
+    token: parseSessionToken(found.token),
+    crossSite: found.source === 'sid' && !SAFE_METHODS.has(c.req.method) && !sameOrigin(c, allowedOrigins),
+  };
+  c.set('presentedCredential', presented);
+  return presented;
+}
+
+/**
  * Turns a presented token into a session: parse (no Redis for malformed tokens), then one store
  * call. Never throws: a failure is a `problem` on the credential. Also used for tokens that
  * arrive as tRPC `connectionParams` (subscriptions over SSE, where EventSource cannot send headers).
  */
-export async function authenticate(
+export function authenticate(
   store: Pick<SessionStore, 'resolve'>,
   raw: string,
   source: TokenSource,
   log?: Logger,
 ): Promise<{ session: AuthSession | null; credential: Credential }> {
-  const token = parseSessionToken(raw);
+  return resolveToken(store, parseSessionToken(raw), source, log);
+}
+
+async function resolveToken(
+  store: Pick<SessionStore, 'resolve'>,
+  token: ParsedToken | null,
+  source: TokenSource,
+  log?: Logger,
+): Promise<{ session: AuthSession | null; credential: Credential }> {
   if (!token) return { session: null, credential: { source, token, problem: 'malformed' } };
   try {
     const found = await store.resolve(token);

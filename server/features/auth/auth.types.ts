@@ -36,3 +36,12 @@ export interface Credential {
   /** Null when the token named a live session. */
   problem: CredentialProblem | null;
 }
+
+/** The token a request presents, read before anything is asked of Redis (server/middleware/session.ts). */
+export interface PresentedCredential {
+  source: TokenSource;
+  /** Null when it is not shaped like a token this server issues. */
+  token: ParsedToken | null;
+  /** A `sid` cookie on an unsafe request from another origin: it grants nothing (CSRF). */
+  crossSite: boolean;
+}

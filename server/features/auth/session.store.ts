@@ -23,6 +23,11 @@ export interface SessionStoreOptions {
   touchIntervalMs: number;
   /** SESSION_MAX_PER_USER */
   maxPerUser: number;
+  /**
+   * Most tokens this instance remembers as live, for `seenLive`; past it the oldest is forgotten.
+   * @default 10_000
+   */
+  rememberLive?: number;
 }
 
 export interface NewSession {
@@ -61,6 +66,14 @@ export interface SessionStore {
    * never existed.
    */
   resolve(token: ParsedToken, opts?: { force?: boolean }): Promise<AuthSession | null>;
+  /**
+   * Whether this instance last saw `token` live: created here, or found by the latest `resolve` of
+   * it here. No Redis call, so it is only a hint (the session may have ended since; the next
+   * `resolve` of it forgets it): the rate limiter uses it to send a user's decision with the
+   * session lookup instead of after it. A token nobody has shown to be live is never "seen", so
+   * a made-up token naming a real user cannot be taken for theirs.
+   */
+  seenLive(token: ParsedToken): boolean;
   /** The user's live sessions, most recently used first; never scans the keyspace. */
   list(userId: number): Promise<StoredSessionInfo[]>;
   /** Ends one session of the user by public id; false when the user has no such session. */
@@ -97,6 +110,18 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
   if (opts.touchIntervalMs >= opts.idleTtlMs) {
     throw new Error('session store: touchIntervalMs must be below idleTtlMs, or active sessions would expire');
   }
+  const rememberLive = opts.rememberLive ?? 10_000;
+  /** Token hashes seen live, oldest first (a Map iterates in insertion order). */
+  const live = new Map<string, true>();
+  const remember = (tokenHash: string) => {
+    if (live.has(tokenHash) || rememberLive === 0) return;
+    if (live.size >= rememberLive) live.delete(live.keys().next().value!);
+    live.set(tokenHash, true);
+  };
+  const forget = (tokenHash: string): null => {
+    live.delete(tokenHash);
+    return null;
+  };
 
   return {
     async create(input) {
@@ -120,6 +145,7 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
           keys.sessionPrefix(input.userId),
         ),
       );
+      remember(parsed.tokenHash);
       return { token, publicId, createdAt, expiresAt, absoluteExpiresAt, evicted };
     },
 
@@ -134,10 +160,11 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
           force ? 0 : opts.touchIntervalMs,
         ),
       );
-      if (!found) return null;
+      if (!found) return forget(tokenHash);
       const [storedUserId, email, id, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, roles] = found;
       // The key is derived from the whole token, user id included, so this cannot differ; checked anyway.
-      if (Number(storedUserId) !== userId) return null;
+      if (Number(storedUserId) !== userId) return forget(tokenHash);
+      remember(tokenHash);
       return {
         id,
         userId,
@@ -149,6 +176,8 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
         absoluteExpiresAt,
       };
     },
+
+    seenLive: ({ tokenHash }) => live.has(tokenHash),
 
     async list(userId) {
       const rows = await orUnavailable(redis.sessionList(keys.userSessions(userId), keys.sessionPrefix(userId)));

@@ -8,8 +8,8 @@ const postPath = /^\/posts\/([1-9][0-9]{0,9})$/;
 /**
  * Starts the cache lookup of `GET /posts/:id` before the session and rate-limit middleware, so
  * that it leaves in the same write as their Redis calls (ioredis auto-pipelining gathers what is
- * issued in one tick): a cached authenticated read costs 2 round trips (session + cache lookup,
- * then the rate-limit decision), an anonymous one 1. The lookup only reads: a request the limiter
+ * issued in one tick): a cached read costs 1 round trip (session + cache lookup + the rate-limit
+ * decision sent ahead, see `rateLimitAhead`). The lookup only reads: a request the limiter
  * refuses, or one without a valid session, drops the result and nothing is recorded; the route
  * counts the view only when it serves the post.
  *

@@ -79,7 +79,7 @@ export interface ViewRecorderOptions {
  * Views are counted in the process for at most `bufferMs` and sent to Redis together, coalesced
  * per post. A cached read then needs no round trip of its own for its view: the posts service
  * sends the buffer in the same tick as a later read's cache lookup (`sendAlong`), so it rides in
- * that request's write (bench: 2 round trips per authenticated read, 1 anonymous), and the timer
+ * that request's write (bench: 1 round trip per cached read, authenticated or not), and the timer
  * only fires when no read follows. The cost: a process that crashes loses at most `bufferMs` of
  * its views (a graceful stop sends them).
  */
