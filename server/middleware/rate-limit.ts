@@ -18,8 +18,8 @@ export interface RateLimitOptions<G extends string> {
   /** Only turns the reset delay into the absolute time of `X-RateLimit-Reset`; decisions use Redis' clock. */
   clock: Clock;
   /**
-   * What `identify` will answer, where it can be told before the middleware before `rateLimit`
-   * has run (undefined: it cannot). Used by `rateLimitAhead` only.
+   * What `identify` will answer, told before the middleware it depends on (the session) has run;
+   * undefined when it cannot be told yet. Used by `rateLimitAhead` only.
    */
   anticipate?: (c: Context<AppEnv>) => string | undefined;
 }

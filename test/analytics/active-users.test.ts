@@ -6,6 +6,7 @@ import { createLogger } from '../../server/logger.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { freePort } from '../../server/redis/local-server.ts';
 import { createTestApp, jsonRequest, testPrefix, type TestApp } from '../helpers/app.ts';
+import { watchRedis } from '../helpers/monitor.ts';
 import { bearer, login, register } from '../auth/helpers.ts';
 
 // Daily active users: one bitmap per UTC day (SETBIT on the user id), BITCOUNT, BITOP AND for retention.
@@ -74,10 +75,8 @@ describe('daily active users (bitmaps)', () => {
     clock.set(Date.parse(`${day}T10:00:00Z`));
     const key = t.deps.keys.activeUsers(day);
 
-    const monitor = new Redis(t.config.REDIS_URL!);
     const setbits: string[] = [];
-    const watching = await monitor.monitor();
-    watching.on('monitor', (_time: string, args: string[]) => {
+    const watching = await watchRedis(t.config.REDIS_URL!, ({ args }) => {
       if (args[0]?.toLowerCase() === 'setbit' && args[1]?.startsWith(t.config.REDIS_KEY_PREFIX)) setbits.push(`${args[1]} ${args[2]}`);
     });
     try {
@@ -99,8 +98,7 @@ describe('daily active users (bitmaps)', () => {
       expect(setbits).toHaveLength(3);
       expect(await t.redis.bitcount(t.deps.keys.activeUsers('2026-01-21'))).toBe(1);
     } finally {
-      watching.disconnect();
-      monitor.disconnect();
+      watching.stop();
     }
   });
 

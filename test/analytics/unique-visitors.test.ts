@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { manualClock } from '../../server/clock.ts';
 import { visitorId, type ViewInput } from '../../server/features/analytics/unique-visitors.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { watchRedis } from '../helpers/monitor.ts';
 
 // Unique visitors per post and day: HyperLogLog (PFADD / PFCOUNT), a 7-day union, its cache.
 const DAY = 86_400_000;
@@ -56,18 +56,15 @@ describe('unique visitors (HyperLogLog)', () => {
   });
 
   it('never sends the address to Redis: PFADD carries u:<id> or a keyed hash', async () => {
-    const monitor = new Redis(t.config.REDIS_URL!);
     const seen: string[] = [];
-    const watching = await monitor.monitor();
-    watching.on('monitor', (_time: string, args: string[]) => {
+    const watching = await watchRedis(t.config.REDIS_URL!, ({ args }) => {
       if (args[0]?.toLowerCase() === 'pfadd' && args[1]?.startsWith(t.config.REDIS_KEY_PREFIX)) seen.push(args.join(' '));
     });
     try {
       await view([anonView(4, 0x0a0b0c), userView(4, 42)]);
       await new Promise((r) => setTimeout(r, 100));
     } finally {
-      watching.disconnect();
-      monitor.disconnect();
+      watching.stop();
     }
     expect(seen).toHaveLength(2);
     expect(seen.join('\n')).not.toContain('10.10.11.12');

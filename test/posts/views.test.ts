@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hourEpoch, TRENDING_BUCKET_TTL_MS } from '../../server/features/posts/views.recorder.ts';
 import { createTestApp, createTestDb, jsonRequest, type TestApp } from '../helpers/app.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
+import { watchRedis } from '../helpers/monitor.ts';
 import { author, createPost, getJson } from './helpers.ts';
 
 let t: TestApp;
@@ -31,10 +31,9 @@ describe('recording a view', () => {
     await view(post.id); // cached now, and one view buffered
     await t.services.posts.internals.recorder.send();
 
-    const monitor = await new Redis(inject('redisUrl')).monitor();
     const commands: string[][] = [];
     // What the app sent; MONITOR also lists the commands a script runs, with source "lua".
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const monitor = await watchRedis(inject('redisUrl'), ({ args, source }) => {
       if (source !== 'lua' && args.some((a) => a.startsWith(t.config.REDIS_KEY_PREFIX))) commands.push(args);
     });
     try {
@@ -43,7 +42,7 @@ describe('recording a view', () => {
       await t.services.posts.internals.recorder.send();
       await new Promise((r) => setTimeout(r, 100)); // MONITOR lines arrive asynchronously
     } finally {
-      monitor.disconnect();
+      monitor.stop();
     }
     const k = t.deps.keys;
     const touchingViews = commands.filter((c) => c.includes(k.viewsPending()));
