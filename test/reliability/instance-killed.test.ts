@@ -8,7 +8,7 @@ import { produce, sampleEvents } from '../analytics/helpers.ts';
 import { call, createPost, signUp, waitUntil } from './api.ts';
 import { recordFigures } from './figures.ts';
 import { countWhere, isFailure, startLoad, statuses, type LoadResult, type RunningLoad } from './load.ts';
-import { startStack, type Stack } from './stack.ts';
+import { postCount, startStack, type Stack } from './stack.ts';
 
 // Instance A is SIGKILLed while a separate process drives load at A and B, at a moment when A's
 // analytics consumer holds stream entries it has read and not acknowledged. B must keep serving
@@ -61,9 +61,8 @@ describe('an API instance killed (SIGKILL) mid-load', () => {
       maxSeconds: 60,
       requestTimeoutMs: 5000,
     });
-    const postCount = async () => (await db.query<{ n: number }>('select count(*)::int as n from posts'))[0]!.n;
-    const before = await postCount();
-    await waitUntil('writes under load', async () => (await postCount()) >= before + 20);
+    const before = await postCount(db);
+    await waitUntil('writes under load', async () => (await postCount(db)) >= before + 20);
     // A backlog for the consumers (both instances work through it, 10 entries a batch), besides the
     // post events the load's writes add.
     const produced: AppEvent[] = sampleEvents(3000);
@@ -102,8 +101,8 @@ describe('an API instance killed (SIGKILL) mid-load', () => {
     };
     const reclaimMs = await waitUntil("A's entries to be claimed and acknowledged", () => noneLeftFor(held!.consumer), 20_000);
     // The load keeps going against B alone for a while after the kill.
-    const atKill = await postCount();
-    await waitUntil('writes through B after the kill', async () => (await postCount()) >= atKill + 40);
+    const atKill = await postCount(db);
+    await waitUntil('writes through B after the kill', async () => (await postCount(db)) >= atKill + 40);
     const result: LoadResult = await load.stop();
     const drainMs = await waitUntil('the group backlog to drain', async () => {
       const [count] = (await probe.xpending(stream, ANALYTICS_GROUP)) as [number, ...unknown[]];

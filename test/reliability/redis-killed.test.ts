@@ -3,7 +3,7 @@ import { postResultSchema } from '../../shared/posts.ts';
 import { call, createPost, health, signUp, waitUntil } from './api.ts';
 import { countWhere, is5xx, startLoad, statuses, type RunningLoad } from './load.ts';
 import { recordFigures } from './figures.ts';
-import { scanAll, startStack, type Stack } from './stack.ts';
+import { postCount, scanAll, startStack, type Stack } from './stack.ts';
 
 // Two API instances on one Redis and one PostgreSQL; Redis is SIGKILLed for 10 s while a separate
 // process drives mixed load (reads, lists, writes, logins, authenticated reads) at both.
@@ -32,7 +32,7 @@ describe('Redis killed (SIGKILL) for 10 s under mixed load', () => {
     // Cached on both sides before the outage.
     for (const base of [a, b]) await call(base, 'GET', `/posts/${watched}`);
     expect(postResultSchema.parse((await call(b, 'GET', `/posts/${watched}`)).body).source).toBe('cache');
-    const [postsBefore] = await db.query<{ n: number }>('select count(*)::int as n from posts');
+    const postsBefore = await postCount(db);
 
     load = await startLoad({
       targets: [a, b],
@@ -46,10 +46,7 @@ describe('Redis killed (SIGKILL) for 10 s under mixed load', () => {
       requestTimeoutMs: 5000,
     });
     // The load is running once its writes land in SQL.
-    await waitUntil('writes under load', async () => {
-      const [row] = await db.query<{ n: number }>('select count(*)::int as n from posts');
-      return row!.n >= postsBefore!.n + 10;
-    });
+    await waitUntil('writes under load', async () => (await postCount(db)) >= postsBefore + 10);
 
     const killedAt = performance.now();
     await stack!.stopRedis('SIGKILL');
@@ -72,11 +69,8 @@ describe('Redis killed (SIGKILL) for 10 s under mixed load', () => {
       }),
     );
     // Writes succeed again before the load stops.
-    const [postsAtRestart] = await db.query<{ n: number }>('select count(*)::int as n from posts');
-    await waitUntil('writes after the restart', async () => {
-      const [row] = await db.query<{ n: number }>('select count(*)::int as n from posts');
-      return row!.n >= postsAtRestart!.n + 10;
-    });
+    const postsAtRestart = await postCount(db);
+    await waitUntil('writes after the restart', async () => (await postCount(db)) >= postsAtRestart + 10);
     const result = await load.stop();
 
     // No stale entry: each instance serves the post as SQL has it, from SQL or from a new cache entry.

@@ -165,3 +165,8 @@ export async function scanAll(redis: Redis, pattern: string): Promise<string[]> 
   } while (cursor !== '0');
   return found;
 }
+
+/** Posts in the SQL store: what writes under load have really committed. */
+export async function postCount(db: Db): Promise<number> {
+  return (await db.query<{ n: number }>('select count(*)::int as n from posts'))[0]!.n;
+}
