@@ -5,7 +5,7 @@ import { analyticsRoutes } from './features/analytics/analytics.routes.ts';
 import { authRoutes } from './features/auth/auth.routes.ts';
 import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
-import { postPrefetch } from './features/posts/posts.prefetch.ts';
+import { postReads } from './features/posts/posts.reads.ts';
 import { geoRoutes } from './features/geo/geo.routes.ts';
 import { postsRoutes } from './features/posts/posts.routes.ts';
 import { trendingRoutes } from './features/trending/trending.routes.ts';
@@ -17,14 +17,13 @@ import { activeUsers } from './middleware/active-users.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { corsAllowList } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
-import { anticipateSessionOrAddress, rateLimit, rateLimitAhead } from './middleware/rate-limit.ts';
+import { preflight } from './middleware/preflight.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
 import { requestMetrics } from './middleware/request-metrics.ts';
-import { secureHeaders } from './middleware/secure-headers.ts';
-import { expectedCaller, session } from './middleware/session.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { routeDocs } from './openapi/routes.ts';
 import { createKeys } from './redis/keys.ts';
+import { createPreflight } from './redis/preflight.ts';
 import { createPubSub } from './redis/pubsub.ts';
 import { appRouter } from './router.ts';
 import { createServices, type Services } from './services.ts';
@@ -73,6 +72,11 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
     startedAt: appDeps.clock.now(),
     metrics: createMetrics(),
     pubsub: createPubSub(appDeps.subscriber, appDeps.logger),
+    // One budget for the request's Redis call: neither the limiter nor the cache decides sooner than configured.
+    preflight: createPreflight({
+      redis: appDeps.redis,
+      timeoutMs: Math.max(appDeps.config.RATE_LIMIT_TIMEOUT_MS, appDeps.config.POST_CACHE_TIMEOUT_MS),
+    }),
   };
   observeRedis(deps.redis, deps.metrics);
   observeRedis(deps.subscriber, deps.metrics);
@@ -96,38 +100,34 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   const { config } = deps;
   app.use(requestContext({ logger: deps.logger, clientAddress: options.clientAddress, trustedProxies: config.TRUST_PROXY }));
   app.use(requestMetrics(deps.metrics));
-  app.use(secureHeaders());
   // No allow-list: no CORS headers at all, the API is same-origin only.
   if (config.CORS_ORIGINS.length > 0) app.use(corsAllowList(config.CORS_ORIGINS));
   app.use(bodyLimit(config.BODY_LIMIT_BYTES, { trpcEndpoint: '/trpc' }));
 
-  // Operational routes come before the session and rate-limit middleware: Hono runs handlers and
-  // middleware in registration order, and these answer without calling next(), so nothing mounted
-  // below ever runs for them (a probe or a scrape is never rate limited).
+  // Operational routes come before the preflight: Hono runs handlers and middleware in
+  // registration order, and these answer without calling next(), so a probe or a scrape never
+  // touches a session or a rate limit.
   app.route('/', healthRoutes(services));
   app.route('/', metricsRoutes(deps.metrics, config.METRICS_TOKEN));
   app.route('/', openApiRoutes(routeDocs));
 
-  // Before the session: a cached GET /posts/:id, and the rate-limit decision of a caller who can
-  // be told beforehand, leave in the same Redis write as the session lookup.
-  app.use(postPrefetch(services.posts));
-  const sessionOptions = {
-    store: services.auth.sessions,
-    secureCookie: config.NODE_ENV !== 'development',
-    allowedOrigins: config.CSRF_ALLOWED_ORIGINS,
-  };
-  const rateLimitOptions = config.RATE_LIMIT_ENABLED && {
-    limiters: services.rateLimit.limiters,
-    classify: createClassifier({ trpcEndpoint: '/trpc', maxBatch: config.RATE_LIMIT_MAX_BATCH }),
-    clock: deps.clock,
-    anticipate: anticipateSessionOrAddress(expectedCaller(sessionOptions)),
-  };
-  if (rateLimitOptions) app.use(rateLimitAhead(rateLimitOptions));
-  app.use(session(sessionOptions));
-  // After the session, which says who is calling: marks them active today, without a wait.
+  // One Redis call per request: the session, the rate-limit decision, the route's cached read.
+  app.use(
+    preflight({
+      preflight: deps.preflight,
+      sessions: services.auth.sessions,
+      secureCookie: config.NODE_ENV !== 'development',
+      allowedOrigins: config.CSRF_ALLOWED_ORIGINS,
+      rateLimit: config.RATE_LIMIT_ENABLED && {
+        limiters: services.rateLimit.limiters,
+        classify: createClassifier({ trpcEndpoint: '/trpc', maxBatch: config.RATE_LIMIT_MAX_BATCH }),
+        clock: deps.clock,
+      },
+      reads: [postReads(services.posts, '/trpc')],
+    }),
+  );
+  // Marks the caller active today, without a wait.
   app.use(activeUsers({ mark: services.analytics.markActive }));
-  // After the session: the limiter spends the user's budget when there is one, else the address's.
-  if (rateLimitOptions) app.use(rateLimit(rateLimitOptions));
   app.route('/', authRoutes(services, config));
   // Before the posts routes: `/posts/trending` must win over `/posts/:id`.
   app.route('/', trendingRoutes(services));

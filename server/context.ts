@@ -1,34 +1,21 @@
 import type { Context as HonoContext } from 'hono';
 import type { ServiceDeps } from './deps.ts';
-import type { AppError } from './errors.ts';
-import type { AuthSession, Credential, PresentedCredential } from './features/auth/auth.types.ts';
-import type { PostPrefetch } from './features/posts/posts.service.ts';
+import type { AuthSession, Credential } from './features/auth/auth.types.ts';
 import type { Logger } from './logger.ts';
-import type { RateLimitAhead } from './middleware/rate-limit.ts';
+import type { PreflightResult } from './middleware/preflight.ts';
 import type { Services } from './services.ts';
 
-/** Hono's per-request variables, set by middleware in server/middleware/. */
+/** Hono's per-request variables: the request's context, then the preflight's one result. */
 export interface AppEnv {
   Variables: {
     requestId: string;
     log: Logger;
-    /** Null for anonymous callers; set by the session middleware. */
-    session: AuthSession | null;
-    /** The token the request presented (null: none) and, when `session` is null, why; set by the session middleware. */
-    credential: Credential | null;
-    /** The token the request presents (null: none), read once by the session middleware or before it; undefined until then. */
-    presentedCredential: PresentedCredential | null | undefined;
     /** The caller's address as the rate limiter and audit logs see it. */
     clientIp: string;
-    /**
-     * Set when a middleware refused a tRPC request (e.g. the rate limiter): the tRPC handler raises
-     * it for every call instead of running them, so it reaches clients in tRPC's error format.
-     */
-    refusal: AppError | undefined;
-    /** The rate-limit decision sent before the session was resolved (rate-limit.ts, `rateLimitAhead`). */
-    rateLimitAhead: RateLimitAhead | undefined;
-    /** The cache lookup of `GET /posts/:id`, started before the session and rate-limit middleware (posts.prefetch.ts). */
-    postPrefetch: PostPrefetch | undefined;
+    /** The response's headers, gathered in one plain object and written once (transport/response.ts). */
+    headers: Record<string, string>;
+    /** What the preflight step found (middleware/preflight.ts); `anonymous` before it. */
+    preflight: PreflightResult;
   };
 }
 
@@ -40,6 +27,8 @@ export interface RequestMeta {
   credential?: Credential | null;
   clientIp: string;
   userAgent: string;
+  /** The read a route registered with the preflight, e.g. `posts.get`'s cache entry. */
+  prefetched?: PreflightResult['read'];
 }
 
 /**
@@ -47,7 +36,7 @@ export interface RequestMeta {
  * (`createCaller(createContextInner(...))`).
  */
 export function createContextInner(deps: ServiceDeps, services: Services, meta: RequestMeta) {
-  return { deps, services, ...meta, credential: meta.credential ?? null };
+  return { deps, services, ...meta, credential: meta.credential ?? null, prefetched: meta.prefetched };
 }
 
 export type Context = ReturnType<typeof createContextInner>;
@@ -57,8 +46,9 @@ export function contextFromHono(c: HonoContext<AppEnv>, deps: ServiceDeps, servi
   return createContextInner(deps, services, {
     requestId: c.get('requestId'),
     log: c.get('log'),
-    session: c.get('session'),
-    credential: c.get('credential') ?? null,
+    session: c.get('preflight').session,
+    credential: c.get('preflight').credential,
+    prefetched: c.get('preflight').read,
     clientIp: c.get('clientIp'),
     userAgent: c.req.header('user-agent') ?? '',
   });

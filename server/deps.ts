@@ -5,6 +5,7 @@ import type { Db } from './db/db.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { Keys } from './redis/keys.ts';
+import type { Preflight } from './redis/preflight.ts';
 import type { PubSub } from './redis/pubsub.ts';
 
 /** Everything createApp is built from. Tests pass a real Redis and a throwaway database. */
@@ -26,4 +27,6 @@ export interface ServiceDeps extends AppDeps {
   metrics: Metrics;
   /** Dispatches the subscriber connection's messages to local handlers by channel. */
   pubsub: PubSub;
+  /** The request path's Redis call: what one turn of the event loop asks leaves as one script call. */
+  preflight: Preflight;
 }

@@ -9,8 +9,8 @@ export interface ActiveUsersOptions {
 /**
  * Counts each authenticated request's user as active today (the daily-active-users bitmap). It
  * adds no wait to the request: `mark` writes at most once per user, day and instance, without
- * being awaited, and swallows (and counts) its own failures. Mounted after the session middleware,
- * which resolves who is calling.
+ * being awaited, and swallows (and counts) its own failures. Mounted after the preflight, which
+ * resolves who is calling.
  *
  * @example app.use(activeUsers({ mark: services.analytics.markActive }));
  */
@@ -18,7 +18,7 @@ export function activeUsers(opts: ActiveUsersOptions): MiddlewareHandler<AppEnv>
   if (typeof opts?.mark !== 'function') throw new Error('activeUsers middleware: a `mark` function is required');
   const { mark } = opts;
   return async function activeUsers(c, next) {
-    const session = c.get('session');
+    const { session } = c.get('preflight');
     if (session) mark(session.userId);
     return next();
   };

@@ -35,7 +35,7 @@ export function bodyLimit(maxSize: number, { trpcEndpoint }: BodyLimitOptions = 
     const trpc = honoBodyLimit({
       maxSize,
       onError: async () => {
-        c.set('refusal', tooLarge());
+        c.set('preflight', { ...c.get('preflight'), refusal: tooLarge() });
         await next();
         return c.res;
       },

@@ -3,7 +3,9 @@ import { isIP } from 'node:net';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../context.ts';
 import type { Logger } from '../logger.ts';
-import { runInRequestScope } from '../request-scope.ts';
+import { addRequestHeaders } from '../transport/response.ts';
+import { anonymous } from './preflight.ts';
+import { secureHeaderValues } from './secure-headers.ts';
 
 /** Finds the peer address of a request; each runtime entry passes its own (Node: conninfo, Bun: server.requestIP). */
 export type ClientAddressFn = (c: Context) => string | undefined;
@@ -36,28 +38,25 @@ export function forwardedClient(header: string | undefined, hops: number): strin
 const wellFormedRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * First middleware: gives every request an id (the caller's `X-Request-Id` when well-formed),
- * a logger bound to it, the client address (from X-Forwarded-For only behind trusted proxies),
- * and one access-log line when it ends.
+ * First middleware: gives every request an id (the caller's `X-Request-Id` when well-formed), a
+ * logger bound to it, the client address (from X-Forwarded-For only behind trusted proxies), the
+ * bag of response headers (secure headers, the id; later steps add theirs), and one access-log
+ * line when it ends. The id travels explicitly (`c.var.log`), not in AsyncLocalStorage, whose
+ * promise hooks tax every await of the request on Node 20.
  */
 export function requestContext({ logger, clientAddress, trustedProxies = 0 }: RequestContextOptions): MiddlewareHandler<AppEnv> {
   return async function requestContext(c, next) {
     const started = performance.now();
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && wellFormedRequestId.test(incoming) ? incoming : randomUUID();
-    const log = logger.child({ requestId });
     c.set('requestId', requestId);
-    c.set('log', log);
-    c.set('session', null);
-    const forwarded = forwardedClient(c.req.header('x-forwarded-for'), trustedProxies);
+    c.set('log', logger.child({ requestId }));
+    c.set('headers', { ...secureHeaderValues, 'x-request-id': requestId });
+    c.set('preflight', anonymous);
+    const forwarded = trustedProxies > 0 ? forwardedClient(c.req.header('x-forwarded-for'), trustedProxies) : undefined;
     c.set('clientIp', forwarded ?? clientAddress?.(c) ?? 'unknown');
-    c.header('X-Request-Id', requestId);
-    await runInRequestScope(requestId, next);
-    log.info('request', {
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    });
+    await next();
+    addRequestHeaders(c);
+    logger.access({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round((performance.now() - started) * 100) / 100 });
   };
 }

@@ -92,15 +92,14 @@ export function createKeys(prefix: string) {
      */
     loginAttempts: (scope: 'email' | 'ip', id: string) => k('login-attempts', scope, id),
     /**
-     * Sorted set, the sliding-window log of one identity under one rate-limit policy: a member per
-     * request unit, scored by its time in microseconds (sliding-window.lua). At most `limit`
-     * members; TTL = the window, renewed by each allowed request, so an idle identity leaves
-     * nothing behind. `<prefix>ratelimit:<policy>:{<identity>}`, plus `:<window>` (e.g. `:1m`)
-     * when the policy has several windows: the identity is the hash tag, so one call's keys share
-     * a Cluster slot.
+     * String, the sliding-window log of one identity for one window of a rate-limit policy: a
+     * header, then runs of (time in ms, units), oldest first (preflight.lua). TTL = the window,
+     * renewed by each allowed request, so an idle identity leaves nothing behind.
+     * `<prefix>rl:<policy>:{<identity>}`, plus `:<window>` (e.g. `:1m`) when the policy has
+     * several windows: the identity is the hash tag, so one decision's keys share a Cluster slot.
      */
     rateLimit: (policy: string, identity: string, window?: string) =>
-      window === undefined ? k('ratelimit', policy, `{${identity}}`) : k('ratelimit', policy, `{${identity}}`, window),
+      window === undefined ? k('rl', policy, `{${identity}}`) : k('rl', policy, `{${identity}}`, window),
 
     // Posts (server/features/posts/). A cache key carries the cache generation `g<n>`: bumping the
     // generation after a Redis outage makes every entry written before it unreachable at once.

@@ -84,19 +84,6 @@ declare module 'ioredis' {
       recordPrefix: string,
     ): Result<[number, number, number, number], Context>;
 
-    /**
-     * server/redis/scripts/session-touch-3.lua: null, or
-     * [userId, email, publicId, createdAt, lastSeenAt, idleExpiresAt, absoluteExpiresAt, roles]
-     */
-    sessionTouch(
-      record: string,
-      index: string,
-      roles: string,
-      tokenHash: string,
-      idleMs: number,
-      minTouchIntervalMs: number,
-    ): Result<[string, string, string, string, number, number, number, string[]] | null, Context>;
-
     /** server/redis/scripts/session-list-1.lua: [publicId, createdAt, lastSeenAt, idleExpiresAt, ip, userAgent][] */
     sessionList(index: string, recordPrefix: string): Result<[string, string, string, string, string, string][], Context>;
 
@@ -108,15 +95,6 @@ declare module 'ioredis' {
 
     /** server/redis/scripts/login-attempt-release-1.lua: the attempts still counted */
     loginAttemptRelease(counter: string): Result<number, Context>;
-
-    /**
-     * server/redis/scripts/sliding-window.lua: `numKeys` window keys, then mode, cost and a
-     * (limit, windowMs) pair per key. Replies [allowed, remaining, waitMs, window index].
-     */
-    slidingWindow(
-      numKeys: number,
-      ...keysAndArgs: (string | number)[]
-    ): Result<[allowed: 0 | 1, remaining: number, waitMs: number, window: number], Context>;
 
     /** server/redis/scripts/cache-fill-2.lua: 1 written, 0 refused (an invalidation recorded a newer version) */
     cacheFill(entry: string, fence: string, version: number, value: string, ttlMs: number): Result<0 | 1, Context>;

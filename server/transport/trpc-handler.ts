@@ -3,7 +3,7 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { MiddlewareHandler } from 'hono';
 import { contextFromHono, type AppEnv } from '../context.ts';
 import type { ServiceDeps } from '../deps.ts';
-import { authenticate } from '../middleware/session.ts';
+import { authenticate } from '../middleware/preflight.ts';
 import type { Services } from '../services.ts';
 
 export interface TrpcHandlerOptions {
@@ -27,7 +27,7 @@ export function trpcHandler({ router, deps, services, endpoint, maxBatchSize }: 
       maxBatchSize,
       createContext: async ({ info }) => {
         // A refusal decided by middleware fails every call of the request, in tRPC's format.
-        const refusal = c.get('refusal');
+        const refusal = c.get('preflight').refusal;
         if (refusal) throw refusal;
         const ctx = contextFromHono(c, deps, services);
         // Subscriptions over SSE cannot send headers: their token comes as connectionParams { token }.

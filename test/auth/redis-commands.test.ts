@@ -47,7 +47,7 @@ async function commandsDuring(fn: () => Promise<unknown>): Promise<Record<string
 const me = (app: TestApp, token: string) => jsonRequest(app.app, 'GET', '/auth/me', undefined, bearer(token));
 
 describe('Redis round trips', () => {
-  it('resolving a session on the request path is one script call: the same commands as one direct sessionTouch', async () => {
+  it('resolving a session on the request path is one script call: the same commands as one direct resolve', async () => {
     const { sessionId } = await login(t, DEMO.email, DEMO.password);
     expect((await me(t, sessionId)).status).toBe(200); // first call on this connection loads the script
 

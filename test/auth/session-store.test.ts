@@ -48,22 +48,6 @@ describe('session store', () => {
     expect(session).toMatchObject({ id: created.publicId, userId: 7, email: 'u7@example.com', roles: [], createdAt: created.createdAt });
   });
 
-  it('remembers the tokens it has seen live, at most rememberLive of them, and forgets one found ended', async () => {
-    const small = makeStore({ rememberLive: 2 });
-    const [first, second, third] = await Promise.all([newSession(small), newSession(small), newSession(small)].map((p) => p.then((c) => parse(c.token))));
-    // Created here: seen live; the oldest gave way to the third.
-    expect([first, second, third].map((t) => small.seenLive(t!))).toEqual([false, true, true]);
-    expect(await small.resolve(first!)).not.toBeNull();
-    expect([first, second, third].map((t) => small.seenLive(t!))).toEqual([true, false, true]);
-    // Another store (another instance) has not seen any of them, whatever Redis holds.
-    expect(makeStore().seenLive(third!)).toBe(false);
-    // A made-up token of a real user is never seen live.
-    expect(small.seenLive(parse(`${third!.userId}.${'A'.repeat(43)}`))).toBe(false);
-    await redis.del(keys.session(third!.userId, third!.tokenHash));
-    expect(await small.resolve(third!)).toBeNull();
-    expect(small.seenLive(third!)).toBe(false);
-  });
-
   it('stores the token nowhere: no key and no value holds it or its secret part', async () => {
     const tokens = await Promise.all([1, 2, 3].map(() => newSession(store, 8)));
     await store.resolve(parse(tokens[0]!.token), { force: true });

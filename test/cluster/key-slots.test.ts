@@ -28,12 +28,13 @@ function groups(keys: Keys): Record<string, string[][]> {
   return {
     // server/features/auth/session.store.ts: the session scripts also build record keys from sessionPrefix.
     'session-create-2.lua': users.flatMap((u) => tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.sessionPrefix(u) + 'other'])),
-    'session-touch-3.lua': users.flatMap((u) => tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.userRoles(u)])),
+    // server/redis/preflight.ts: on a cluster each part of an entry is its own call (session, limit, reads).
+    'preflight.lua, session part': users.flatMap((u) => tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.userRoles(u)])),
     'session-list-1.lua, session-revoke-1.lua': users.flatMap((u) => tokenHashes.map((h) => [keys.userSessions(u), keys.sessionPrefix(u) + h])),
     // server/features/ratelimit/ratelimit.limiter.ts: one key per window, labelled by windowLabel.
-    'sliding-window.lua': identities.map((id) => [60_000, 3_600_000, 86_400_000, 1000].map((ms) => keys.rateLimit('write', id, windowLabel(ms)))),
+    'preflight.lua, limit part': identities.map((id) => [60_000, 3_600_000, 86_400_000, 1000].map((ms) => keys.rateLimit('write', id, windowLabel(ms)))),
     // server/features/posts/post-cache.ts
-    'cache-fill-2.lua, cache-invalidate-2.lua': posts.flatMap((p) => [0, 1, 17].map((g) => [keys.postEntry(g, p), keys.postFence(p)])),
+    'cache-fill-2.lua, cache-invalidate-2.lua, preflight.lua reads': posts.flatMap((p) => [0, 1, 17].map((g) => [keys.postEntry(g, p), keys.postFence(p)])),
     // server/features/posts/list-cache.ts: MGET of the version and a page.
     'list cache MGET': ['all:p1:l20', 'tags-any:a,b:p1:l20', 'user:7:p1:l20'].map((q) => [keys.postListVersion(), keys.postListPage(3, 12, q)]),
     // server/features/posts/views.recorder.ts and views.store.ts

@@ -5,7 +5,7 @@ import { healthRoutes } from '../../server/features/health/health.routes.ts';
 import { healthProcedure } from '../../server/features/health/health.router.ts';
 import { createClassifier } from '../../server/features/ratelimit/ratelimit.classify.ts';
 import { notFound, onError } from '../../server/middleware/error-handler.ts';
-import { rateLimit } from '../../server/middleware/rate-limit.ts';
+import { preflight } from '../../server/middleware/preflight.ts';
 import { requestContext } from '../../server/middleware/request-context.ts';
 import { trpcHandler } from '../../server/transport/trpc-handler.ts';
 import { publicProcedure, router } from '../../server/trpc.ts';
@@ -66,8 +66,8 @@ export const testRouter = router({
 export type TestRouter = typeof testRouter;
 
 /**
- * A purpose-built app from the real middleware and services of `t`, with a test-only session
- * middleware before the limiter (the `x-test-user` header logs a user in) and `testRouter` at /trpc.
+ * A purpose-built app from the real middleware and services of `t` (request context, the
+ * preflight with its sessions and limiters) and `testRouter` at /trpc.
  */
 export function purposeBuiltApp(t: TestApp): Hono<AppEnv> {
   const { config, logger, clock } = t.deps;
@@ -75,26 +75,22 @@ export function purposeBuiltApp(t: TestApp): Hono<AppEnv> {
   app.onError(onError);
   app.notFound(notFound);
   app.use(requestContext({ logger, trustedProxies: config.TRUST_PROXY }));
-  app.use(async function testSession(c, next) {
-    const user = c.req.header('x-test-user');
-    if (user) {
-      const now = Date.now();
-      c.set('session', {
-        id: `s-${user}`,
-        userId: Number(user),
-        email: `${user}@example.com`,
-        roles: [],
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + 60_000,
-        absoluteExpiresAt: now + 60_000,
-      });
-    }
-    await next();
-  });
-  app.use(rateLimit({ limiters: t.services.rateLimit.limiters, classify: createClassifier({ maxBatch: config.RATE_LIMIT_MAX_BATCH }), clock }));
+  app.use(
+    preflight({
+      preflight: t.deps.preflight,
+      sessions: t.services.auth.sessions,
+      secureCookie: false,
+      rateLimit: { limiters: t.services.rateLimit.limiters, classify: createClassifier({ maxBatch: config.RATE_LIMIT_MAX_BATCH }), clock },
+    }),
+  );
   addStandInRoutes(app);
   app.route('/', healthRoutes(t.services));
   app.all('/trpc/*', trpcHandler({ router: testRouter, deps: t.deps, services: t.services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
   return app;
+}
+
+/** A live session for `userId` (no SQL user needed), as its Bearer header. */
+export async function bearerFor(t: TestApp, userId: number): Promise<Record<string, string>> {
+  const { token } = await t.services.auth.sessions.create({ userId, email: `${userId}@example.com`, ip: '127.0.0.1', userAgent: 'test' });
+  return { authorization: `Bearer ${token}` };
 }

@@ -5,7 +5,8 @@ import { createLogger } from '../../server/logger.ts';
 import { closeRedis, createRedis } from '../../server/redis/client.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { testPrefix } from '../helpers/app.ts';
-import { logSize, readLog } from './log.ts';
+import { watchRedis, type MonitoredCommand } from '../helpers/monitor.ts';
+import { logSize, readLog, storedRuns } from './log.ts';
 
 let redis: Redis;
 const keys = createKeys(testPrefix());
@@ -26,7 +27,7 @@ async function limiterKeys(): Promise<string[]> {
   const found: string[] = [];
   let cursor = '0';
   do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${keys.prefix}ratelimit:*`, 'COUNT', 1000);
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${keys.prefix}rl:*`, 'COUNT', 1000);
     found.push(...batch);
     cursor = next;
   } while (cursor !== '0');
@@ -63,12 +64,13 @@ describe('sliding-window limiter', () => {
   it('records the time from Redis (TIME), not from the app', async () => {
     const limiter = limiterFor([{ limit: 5, windowMs: 10_000 }]);
     const id = identity();
-    const [s1, us1] = await redis.time();
+    const ms = ([s, us]: (string | number)[]) => Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    const before = ms(await redis.time());
     await limiter.limit(id);
-    const [s2, us2] = await redis.time();
+    const after = ms(await redis.time());
     const [time] = await readLog(redis, keys.rateLimit('test', id));
-    expect(time).toBeGreaterThanOrEqual(Number(s1) * 1e6 + Number(us1));
-    expect(time).toBeLessThanOrEqual(Number(s2) * 1e6 + Number(us2));
+    expect(time).toBeGreaterThanOrEqual(before);
+    expect(time).toBeLessThanOrEqual(after);
   });
 
   it('500 concurrent callers for one identity: exactly `limit` allowed', async () => {
@@ -258,17 +260,18 @@ describe('memory', () => {
     const seen: number[] = [];
     for (let round = 0; round < 8; round++) {
       await Promise.all(Array.from({ length: perRound }, (_, i) => limiter.limit(`ip:10.${round}.${i >> 8}.${i & 255}`)));
-      const found = (await limiterKeys()).filter((k) => k.includes('ratelimit:flat:'));
+      const found = (await limiterKeys()).filter((k) => k.includes('rl:flat:'));
       const ttls = await Promise.all(found.map((k) => redis.pttl(k)));
       // -2: expired between SCAN and PTTL, 0: expiring as PTTL ran (a busy Redis); -1 (no TTL) would be a leak.
       expect(ttls.filter((t) => t === -1 || t > windowMs + 1)).toEqual([]);
       seen.push(found.length);
       await sleep(200);
     }
+    expect(Math.min(...seen)).toBeGreaterThan(0); // the scan sees the limiter's keys
     // 2,000 identities went through; at any time only those of about the last window had a key.
     expect(Math.max(...seen)).toBeLessThanOrEqual(2 * perRound);
     await sleep(windowMs + 50);
-    expect((await limiterKeys()).filter((k) => k.includes('ratelimit:flat:'))).toEqual([]);
+    expect((await limiterKeys()).filter((k) => k.includes('rl:flat:'))).toEqual([]);
   });
 });
 
@@ -288,68 +291,74 @@ describe('the log', () => {
     expect(Math.max(...sizes)).toBe(3);
   });
 
-  it('a sorted-set log of an older version counts as the same log, and becomes a string at its next write', async () => {
-    const limiter = limiterFor([{ limit: 3, windowMs: 60_000 }], 'upgrade');
-    const id = identity();
-    const key = keys.rateLimit('upgrade', id);
-    const [s, us] = await redis.time();
-    const now = Number(s) * 1e6 + Number(us);
-    // As the sorted-set version recorded two units: member per unit, score = its time in µs.
-    await redis.zadd(key, now - 2000, `${now - 2000}`, now - 1000, `${now - 1000}`);
-    await redis.pexpire(key, 60_000);
-
-    expect(await limiter.peek(id)).toMatchObject({ allowed: true, remaining: 1 });
-    expect(await redis.type(key)).toBe('zset'); // a peek writes nothing
-    expect(await limiter.limit(id)).toMatchObject({ allowed: true, remaining: 0 });
-    expect(await redis.type(key)).toBe('string');
-    const log = await readLog(redis, key);
-    expect(log.slice(0, 2)).toEqual([now - 2000, now - 1000]);
-    expect(log).toHaveLength(3);
-    expect(await redis.pttl(key)).toBeGreaterThan(59_000);
-    expect(await limiter.limit(id)).toMatchObject({ allowed: false, remaining: 0 });
-  });
 });
 
 describe('busy logs', () => {
-  it('past 256 units a string log becomes a sorted set, of at most `limit` members', async () => {
+  it('units of the same millisecond share one run: a cost of 255 is one run, and every unit counts', async () => {
     const id = identity();
-    const key = keys.rateLimit('kinds', id);
-    const limiter = limiterFor([{ limit: 300, windowMs: 60_000 }], 'kinds');
-    expect(await limiter.limit(id, 3)).toMatchObject({ allowed: true, remaining: 297 });
-    expect(await redis.type(key)).toBe('string');
-    const times = await readLog(redis, key);
-    expect(await limiter.limit(id, 255)).toMatchObject({ allowed: true, remaining: 42 });
-    expect(await redis.type(key)).toBe('zset');
-    const scores = (await redis.zrange(key, 0, 2, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
-    expect(scores).toEqual(times); // the string's units moved over
-    expect(await redis.zcard(key)).toBe(258); // distinct members for units of the same microsecond
-    expect(await limiter.limit(id, 43)).toMatchObject({ allowed: false, remaining: 42 });
-    expect(await limiter.peek(id)).toMatchObject({ allowed: true, remaining: 42 });
-    expect(await limiter.limit(id, 42)).toMatchObject({ allowed: true, remaining: 0 });
-    expect(await redis.zcard(key)).toBe(300);
+    const key = keys.rateLimit('runs', id);
+    const limiter = limiterFor([{ limit: 300, windowMs: 60_000 }], 'runs');
+    expect(await limiter.limit(id, 255)).toMatchObject({ allowed: true, remaining: 45 });
+    expect(await storedRuns(redis, key)).toBe(1);
+    expect(await logSize(redis, key)).toBe(255);
+    expect(await limiter.limit(id, 46)).toMatchObject({ allowed: false, remaining: 45 });
+    expect(await limiter.peek(id)).toMatchObject({ allowed: true, remaining: 45 });
+    expect(await limiter.limit(id, 45)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await logSize(redis, key)).toBe(300);
     expect(await redis.pttl(key)).toBeGreaterThan(59_000);
   });
 
-  it('a sorted set that is down to 128 units or fewer becomes a string again, with the units still inside', async () => {
-    const windowMs = 1000;
-    const limiter = limiterFor([{ limit: 400, windowMs }], 'kinds');
+  it('runs that have left the window are dropped: the log stays as large as one window of runs', async () => {
+    const windowMs = 100;
+    const limiter = limiterFor([{ limit: 100_000, windowMs }], 'bounded');
     const id = identity();
-    const key = keys.rateLimit('kinds', id);
-    expect((await limiter.limit(id, 300)).allowed).toBe(true);
-    const firstAnswered = Date.now() + 1;
-    expect(await redis.type(key)).toBe('zset');
-    await sleep(400);
-    const secondSent = Date.now();
-    expect(await limiter.limit(id, 10)).toMatchObject({ allowed: true, remaining: 90 });
-    const second = (await redis.zrange(key, -10, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
+    const key = keys.rateLimit('bounded', id);
+    const runs: number[] = [];
+    for (const started = Date.now(); Date.now() - started < 8 * windowMs; ) {
+      expect((await limiter.limit(id)).allowed).toBe(true);
+      runs.push(await storedRuns(redis, key));
+    }
+    expect(runs.length).toBeGreaterThan(50); // many more ms went by than one window holds
+    // At most one run per ms of the window, twice over before a rewrite drops the ones that left.
+    expect(Math.max(...runs)).toBeLessThanOrEqual(2 * windowMs + 16);
+  });
 
-    // The first 300 have left; the last 10 still count (until about secondSent + 1 s).
-    await sleep(firstAnswered + windowMs + 20 - Date.now());
-    expect(await limiter.limit(id)).toMatchObject({ allowed: true, remaining: 389 });
-    expect(Date.now()).toBeLessThan(secondSent + windowMs); // else the machine was too slow for this test's timeline
-    expect(await redis.type(key)).toBe('string');
-    const log = await readLog(redis, key);
-    expect(log.slice(0, 10)).toEqual(second);
-    expect(log).toHaveLength(11);
-});
+  it('a decision reads and writes the same few ranges of the log whatever it holds', async () => {
+    const limiter = limiterFor([{ limit: 100_000, windowMs: 60_000 }], 'flat-cost');
+    const id = identity();
+    const key = keys.rateLimit('flat-cost', id);
+    // A log of 2,000 runs, written as preflight.lua would have: all inside the window.
+    const [s] = await redis.time();
+    const start = Number(s) * 1000 - 30_000;
+    const runs = Buffer.alloc(12 + 2000 * 12);
+    runs.writeUInt32BE(0, 0);
+    runs.writeUInt32BE(2000, 4);
+    runs.writeUInt32BE(2000, 8);
+    for (let i = 0; i < 2000; i++) {
+      runs.writeBigInt64BE(BigInt(start + i), 12 + i * 12);
+      runs.writeUInt32BE(1, 20 + i * 12);
+    }
+    await redis.set(key, runs, 'PX', 60_000);
+    const bytesBefore = await redis.strlen(key);
+    const seen: MonitoredCommand[] = [];
+    const marker = `after-${id}`;
+    let markerSeen: () => void;
+    const markerArrived = new Promise<void>((resolve) => (markerSeen = resolve));
+    const monitor = await watchRedis(inject('redisUrl'), (c) => {
+      if (c.source === 'lua' && c.args[1] === key) seen.push(c);
+      if (c.args[0]?.toLowerCase() === 'echo' && c.args[1] === marker) markerSeen();
+    });
+    try {
+      expect(await limiter.limit(id)).toMatchObject({ allowed: true, remaining: 100_000 - 2001 });
+      await redis.echo(marker); // MONITOR reports in order: the script's commands come before it
+      await markerArrived;
+    } finally {
+      monitor.stop();
+    }
+    // Read: the header, the oldest run, the newest; written: one run appended, the header, the TTL.
+    expect(seen.map((c) => c.args[0]!.toLowerCase())).toEqual(['getrange', 'getrange', 'getrange', 'append', 'setrange', 'pexpire']);
+    expect(Math.max(...seen.map((c) => c.args.join(' ').length))).toBeLessThan(200); // no range of the log's size
+    expect(await redis.strlen(key)).toBe(bytesBefore + 12);
+    expect(await logSize(redis, key)).toBe(2001);
+  });
 });

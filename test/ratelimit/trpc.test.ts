@@ -5,7 +5,7 @@ import { apiError, createClient } from '../../client/index.ts';
 import type { AppEnv } from '../../server/context.ts';
 import { jsonRequest, type TestApp } from '../helpers/app.ts';
 import { listen } from '../helpers/server.ts';
-import { limitedAppPerTest, procedureRuns, purposeBuiltApp, type TestRouter } from './apps.ts';
+import { bearerFor, limitedAppPerTest, procedureRuns, purposeBuiltApp, type TestRouter } from './apps.ts';
 import { logSize } from './log.ts';
 
 const createLimitedApp = limitedAppPerTest();
@@ -118,11 +118,12 @@ describe('identity', () => {
   it("an authenticated caller spends its user's budget, wherever it calls from; anonymous callers spend their address's", async () => {
     await start({ RATE_LIMIT_MAX: '2', TRUST_PROXY: '1' });
     const get = (headers: Record<string, string>) => jsonRequest(app, 'GET', '/posts', undefined, headers).then((r) => r.status);
+    const [user7, user8] = [await bearerFor(t, 7), await bearerFor(t, 8)];
     // User 7 from two addresses: one budget.
-    expect([await get({ 'x-test-user': '7', 'x-forwarded-for': '198.51.100.1' }), await get({ 'x-test-user': '7', 'x-forwarded-for': '198.51.100.2' })]).toEqual([200, 200]);
-    expect(await get({ 'x-test-user': '7', 'x-forwarded-for': '198.51.100.3' })).toBe(429);
+    expect([await get({ ...user7, 'x-forwarded-for': '198.51.100.1' }), await get({ ...user7, 'x-forwarded-for': '198.51.100.2' })]).toEqual([200, 200]);
+    expect(await get({ ...user7, 'x-forwarded-for': '198.51.100.3' })).toBe(429);
     // Another user, and anonymous callers on those addresses, are untouched.
-    expect(await get({ 'x-test-user': '8', 'x-forwarded-for': '198.51.100.1' })).toBe(200);
+    expect(await get({ ...user8, 'x-forwarded-for': '198.51.100.1' })).toBe(200);
     expect(await get({ 'x-forwarded-for': '198.51.100.1' })).toBe(200);
     const { keys } = t.deps;
     expect(await logSize(t.redis, keys.rateLimit('read', 'user:7'))).toBe(2);

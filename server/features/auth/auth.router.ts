@@ -15,7 +15,7 @@ import type { Context } from '../../context.ts';
 import { authedProcedure, publicProcedure, router } from '../../trpc.ts';
 import type { ClientMeta } from './auth.service.ts';
 
-const clientOf = (ctx: Context): ClientMeta => ({ ip: ctx.clientIp, userAgent: ctx.userAgent });
+const clientOf = (ctx: Context): ClientMeta => ({ ip: ctx.clientIp, userAgent: ctx.userAgent, log: ctx.log });
 
 /** `auth.*`: the same operations as the REST routes under /auth, with the same schemas. */
 export const authRouter = router({

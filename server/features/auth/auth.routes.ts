@@ -17,8 +17,8 @@ import { clearSessionCookie, setSessionCookie } from './session-cookie.ts';
 
 /** The session the middleware resolved, or the 401 that says why there is none. */
 export function requireSession(c: Context<AppEnv>): AuthSession {
-  const session = c.get('session');
-  if (!session) throw noSessionError(c.get('credential'));
+  const { session, credential } = c.get('preflight');
+  if (!session) throw noSessionError(credential);
   return session;
 }
 
@@ -29,7 +29,7 @@ export function requireAdmin(c: Context<AppEnv>): AuthSession {
   return session;
 }
 
-const clientOf = (c: Context<AppEnv>): ClientMeta => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' });
+const clientOf = (c: Context<AppEnv>): ClientMeta => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '', log: c.get('log') });
 
 /**
  * REST under /auth: the tutorial's login, logout and refresh, plus the rest of the session
@@ -58,7 +58,7 @@ export function authRoutes(services: Services, config: Config) {
       clearSessionCookie(c, secure);
       return c.json({ message: 'Logged out successfully' });
     })
-    .post('/refresh', async (c) => c.json(await auth.refresh(c.get('credential'))))
+    .post('/refresh', async (c) => c.json(await auth.refresh(c.get('preflight').credential)))
     .get('/me', (c) => c.json(auth.me(requireSession(c))))
     .get('/sessions', async (c) => c.json(await auth.listSessions(requireSession(c))))
     .delete('/sessions/:id', async (c) => {

@@ -18,11 +18,14 @@ import { createPasswordHasher, type PasswordHasher } from './passwords.ts';
 import { createRoleSync } from './roles.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createUsersRepo } from './users.repo.ts';
+import type { Logger } from '../../logger.ts';
 
 /** Who is calling, as the transports see it: recorded on the session and used by the login throttle. */
 export interface ClientMeta {
   ip: string;
   userAgent: string;
+  /** The request's logger (its lines carry the request id); the service's own when absent. */
+  log?: Logger;
 }
 
 /** The demo account the tutorial's curl examples log in with (SEED_DEMO). */
@@ -69,6 +72,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     maxAgeMs: config.SESSION_MAX_AGE_SECONDS * 1000,
     touchIntervalMs: config.SESSION_TOUCH_INTERVAL_SECONDS * 1000,
     maxPerUser: config.SESSION_MAX_PER_USER,
+    preflight: deps.preflight,
   });
   const throttle =
     parts.throttle ??
@@ -107,19 +111,20 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     },
 
     async login({ email, password }, client) {
+      const log = client.log ?? logger;
       const user = await checkPassword(email, password, client);
       if (!user) {
-        logger.info('login failed', { ip: client.ip });
+        log.info('login failed', { ip: client.ip });
         throw invalidCredentials();
       }
       // Both writes go out together (auto-pipelining); each is atomic on its own key set.
       const [session] = await Promise.all([
         sessions.create({ userId: user.id, email: user.email, ip: client.ip, userAgent: client.userAgent }),
-        roles.atLogin(user.id, user.email).catch((err: unknown) => logger.warn('roles not written at login', { err })),
+        roles.atLogin(user.id, user.email).catch((err: unknown) => log.warn('roles not written at login', { err })),
       ]);
       metrics.sessionCreated();
       parts.onLogin?.(user.id);
-      logger.info('login', { userId: user.id, publicSessionId: session.publicId, evicted: session.evicted });
+      log.info('login', { userId: user.id, publicSessionId: session.publicId, evicted: session.evicted });
       return { sessionId: session.token, user: { id: user.id, email: user.email } };
     },
 

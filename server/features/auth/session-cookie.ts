@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, generateCookie, getCookie, setCookie } from 'hono/cookie';
 
 /** The cookie that carries the session token for browsers (the same token as the Bearer header). */
 export const SESSION_COOKIE = 'sid';
@@ -22,8 +22,15 @@ export function setSessionCookie(c: Context, token: string, opts: SessionCookieO
   });
 }
 
+const clearing = (secure: boolean) => ({ httpOnly: true, sameSite: 'Lax', secure, path: '/' }) as const;
+
 export function clearSessionCookie(c: Context, secure: boolean): void {
-  deleteCookie(c, SESSION_COOKIE, { httpOnly: true, sameSite: 'Lax', secure, path: '/' });
+  deleteCookie(c, SESSION_COOKIE, clearing(secure));
+}
+
+/** The Set-Cookie value that makes a browser drop the session cookie. */
+export function clearedSessionCookie(secure: boolean): string {
+  return generateCookie(SESSION_COOKIE, '', { ...clearing(secure), maxAge: 0 });
 }
 
 export function readSessionCookie(c: Context): string | undefined {

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../../redis/client.ts';
 import { AppError } from '../../errors.ts';
 import type { Keys } from '../../redis/keys.ts';
+import { createPreflight, type Preflight, type SessionPart, type SessionRow } from '../../redis/preflight.ts';
 import type { AuthSession } from './auth.types.ts';
 import { newPublicSessionId, newSessionToken, parseSessionToken, type ParsedToken } from './session-token.ts';
 
@@ -23,11 +24,8 @@ export interface SessionStoreOptions {
   touchIntervalMs: number;
   /** SESSION_MAX_PER_USER */
   maxPerUser: number;
-  /**
-   * Most tokens this instance remembers as live, for `seenLive`; past it the oldest is forgotten.
-   * @default 10_000
-   */
-  rememberLive?: number;
+  /** How `resolve` reaches Redis; the app passes its request preflight. @default one of its own (1 s timeout) */
+  preflight?: Preflight;
 }
 
 export interface NewSession {
@@ -66,14 +64,10 @@ export interface SessionStore {
    * never existed.
    */
   resolve(token: ParsedToken, opts?: { force?: boolean }): Promise<AuthSession | null>;
-  /**
-   * Whether this instance last saw `token` live: created here, or found by the latest `resolve` of
-   * it here. No Redis call, so it is only a hint (the session may have ended since; the next
-   * `resolve` of it forgets it): the rate limiter uses it to send a user's decision with the
-   * session lookup instead of after it. A token nobody has shown to be live is never "seen", so
-   * a made-up token naming a real user cannot be taken for theirs.
-   */
-  seenLive(token: ParsedToken): boolean;
+  /** The part of a request's preflight (server/redis/preflight.ts) that resolves `token` like `resolve`. */
+  part(token: ParsedToken): SessionPart;
+  /** The session a preflight reply names for `token`, or null. */
+  found(row: SessionRow | null, token: ParsedToken): AuthSession | null;
   /** The user's live sessions, most recently used first; never scans the keyspace. */
   list(userId: number): Promise<StoredSessionInfo[]>;
   /** Ends one session of the user by public id; false when the user has no such session. */
@@ -110,18 +104,24 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
   if (opts.touchIntervalMs >= opts.idleTtlMs) {
     throw new Error('session store: touchIntervalMs must be below idleTtlMs, or active sessions would expire');
   }
-  const rememberLive = opts.rememberLive ?? 10_000;
-  /** Token hashes seen live, oldest first (a Map iterates in insertion order). */
-  const live = new Map<string, true>();
-  const remember = (tokenHash: string) => {
-    if (live.has(tokenHash) || rememberLive === 0) return;
-    if (live.size >= rememberLive) live.delete(live.keys().next().value!);
-    live.set(tokenHash, true);
-  };
-  const forget = (tokenHash: string): null => {
-    live.delete(tokenHash);
-    return null;
-  };
+  const preflight = opts.preflight ?? createPreflight({ redis, timeoutMs: 1000 });
+
+  function part({ userId, tokenHash }: ParsedToken, touchIntervalMs = opts.touchIntervalMs): SessionPart {
+    return {
+      keys: [keys.session(userId, tokenHash), keys.userSessions(userId), keys.userRoles(userId)],
+      tokenHash,
+      idleMs: opts.idleTtlMs,
+      touchIntervalMs,
+    };
+  }
+
+  function found(row: SessionRow | null, { userId }: ParsedToken): AuthSession | null {
+    if (!row) return null;
+    const [storedUserId, email, id, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, roles] = row;
+    // The key is derived from the whole token, user id included, so this cannot differ; checked anyway.
+    if (Number(storedUserId) !== userId) return null;
+    return { id, userId, email, roles: roles.sort(), createdAt: Number(createdAt), lastSeenAt, expiresAt, absoluteExpiresAt };
+  }
 
   return {
     async create(input) {
@@ -145,39 +145,16 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
           keys.sessionPrefix(input.userId),
         ),
       );
-      remember(parsed.tokenHash);
       return { token, publicId, createdAt, expiresAt, absoluteExpiresAt, evicted };
     },
 
-    async resolve({ userId, tokenHash }, { force = false } = {}) {
-      const found = await orUnavailable(
-        redis.sessionTouch(
-          keys.session(userId, tokenHash),
-          keys.userSessions(userId),
-          keys.userRoles(userId),
-          tokenHash,
-          opts.idleTtlMs,
-          force ? 0 : opts.touchIntervalMs,
-        ),
-      );
-      if (!found) return forget(tokenHash);
-      const [storedUserId, email, id, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, roles] = found;
-      // The key is derived from the whole token, user id included, so this cannot differ; checked anyway.
-      if (Number(storedUserId) !== userId) return forget(tokenHash);
-      remember(tokenHash);
-      return {
-        id,
-        userId,
-        email,
-        roles: roles.sort(),
-        createdAt: Number(createdAt),
-        lastSeenAt,
-        expiresAt,
-        absoluteExpiresAt,
-      };
+    async resolve(token, { force = false } = {}) {
+      const reply = await orUnavailable(preflight.run({ session: part(token, force ? 0 : opts.touchIntervalMs) }));
+      return found(reply.session, token);
     },
 
-    seenLive: ({ tokenHash }) => live.has(tokenHash),
+    part: (token) => part(token),
+    found,
 
     async list(userId) {
       const rows = await orUnavailable(redis.sessionList(keys.userSessions(userId), keys.sessionPrefix(userId)));

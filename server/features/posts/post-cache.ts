@@ -63,6 +63,14 @@ export function createPostCache({ redis, keys, guard, load, ttlMs, negativeTtlMs
 
   const unavailable: EntryRead = { hit: false, miss: { fence: -1 }, redisFailed: true };
 
+  /** The keys `read` reads, for a caller that reads them itself (the request preflight). */
+  const keysOf = (generation: number, id: number) => [keys.postEntry(generation, id), keys.postFence(id)] as const;
+
+  /** What such a caller read (null: Redis did not answer), as `read` would answer. */
+  function decodeRead(values: readonly (string | null)[] | null): EntryRead {
+    return values === null ? unavailable : decode(values[0] ?? null, values[1] ?? null);
+  }
+
   /** One MGET of the entry and its fence; never rejects. */
   function read(generation: number, id: number): Promise<EntryRead> {
     return within(redis.mget(keys.postEntry(generation, id), keys.postFence(id)), timeoutMs, 'post cache lookup').then(
@@ -81,6 +89,8 @@ export function createPostCache({ redis, keys, guard, load, ttlMs, negativeTtlMs
 
   return {
     read,
+    keysOf,
+    decodeRead,
 
     /**
      * After a miss: one SQL load for all concurrent misses (FillGuard), then a fenced fill.

@@ -26,7 +26,7 @@ export const postsRouter = router({
     .input(postIdParamsSchema)
     .output(postResultSchema)
     .query(({ ctx, input }) =>
-      ctx.services.posts.get(input.id, { viewer: { session: ctx.session, clientIp: ctx.clientIp, userAgent: ctx.userAgent } }),
+      ctx.services.posts.get(input.id, { prefetched: ctx.prefetched, viewer: { session: ctx.session, clientIp: ctx.clientIp, userAgent: ctx.userAgent } }),
     ),
 
   byUser: publicProcedure

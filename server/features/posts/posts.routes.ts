@@ -9,6 +9,7 @@ import {
 } from '../../../shared/posts.ts';
 import type { AppEnv } from '../../context.ts';
 import type { Services } from '../../services.ts';
+import { json } from '../../transport/response.ts';
 import { parseInput, readJson } from '../../transport/rest.ts';
 import { requireSession } from '../auth/auth.routes.ts';
 
@@ -27,8 +28,9 @@ export function postsRoutes(services: Services) {
       const { id } = parseInput(postIdParamsSchema, c.req.param());
       // HEAD is served by this GET route too; it is not a view.
       const countView = c.req.method === 'GET';
-      const viewer = { session: c.get('session'), clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' };
-      return c.json(await posts.get(id, { prefetched: c.get('postPrefetch'), countView, viewer }));
+      const { session, read } = c.get('preflight');
+      const viewer = { session, clientIp: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '' };
+      return json(c, await posts.get(id, { prefetched: read, countView, viewer }));
     })
     .get('/posts/:id/views', async (c) => {
       const { id } = parseInput(postIdParamsSchema, c.req.param());

@@ -49,11 +49,17 @@ export type { Viewer, ViewSend, Visit } from './views.recorder.ts';
  */
 export type ViewSendListener = (send: ViewSend, pipeline: ChainableCommander) => void;
 
-/** A cache lookup started before the session and rate-limit middleware ran (see posts.prefetch.ts). */
+/** A post's cache entry to read in the request's preflight (see posts.reads.ts). */
 export interface PostPrefetch {
   id: number;
   generation: number;
-  read: Promise<EntryRead>;
+  keys: readonly string[];
+}
+
+/** What the preflight read for a registered PostPrefetch; `values` null when Redis did not answer. */
+export interface Prefetched {
+  owner: unknown;
+  values: readonly (string | null)[] | null;
 }
 
 /** The stampede lock's TTL: longer than any sane SQL load; a holder that died frees it after this. */
@@ -150,10 +156,19 @@ export function createPostsService(deps: ServiceDeps) {
     }
   }
 
-  async function readPost(id: number, prefetched: PostPrefetch | undefined): Promise<{ record: PostRecord | null; source: Source }> {
+  /** The prefetches this service issued: a read is used only for the post and generation it was made for. */
+  const issued = new WeakSet<PostPrefetch>();
+  const prefetchFor = (owner: unknown, id: number, gen: number) =>
+    issued.has(owner as PostPrefetch) && (owner as PostPrefetch).id === id && (owner as PostPrefetch).generation === gen;
+
+  async function readPost(id: number, prefetched: Prefetched | undefined): Promise<{ record: PostRecord | null; source: Source }> {
     const gen = generation.current();
     const first =
-      gen === null ? null : prefetched?.id === id && prefetched.generation === gen ? await prefetched.read : await entries.read(gen, id);
+      gen === null
+        ? null
+        : prefetched && prefetchFor(prefetched.owner, id, gen)
+          ? entries.decodeRead(prefetched.values)
+          : await entries.read(gen, id);
     if (first?.hit) {
       metrics.cacheLookup('post', 'hit');
       return { record: first.value, source: 'cache' };
@@ -180,22 +195,22 @@ export function createPostsService(deps: ServiceDeps) {
 
   return {
     /**
-     * Starts the cache lookup for GET /posts/:id before the session and rate-limit middleware run,
-     * so auto-pipelining sends it (with any buffered views) in the same write as their commands.
-     * A refused request just drops it. Undefined while the cache is bypassed.
+     * The cache entry of post `id` for the request's preflight to read, so the lookup rides in the
+     * request's one Redis call; `get` takes what it read. Undefined while the cache is bypassed.
      */
     prefetch(id: number): PostPrefetch | undefined {
       const gen = generation.current();
       if (gen === null) return undefined;
-      recorder.sendAlong();
-      return { id, generation: gen, read: entries.read(gen, id) };
+      const prefetch = { id, generation: gen, keys: entries.keysOf(gen, id) };
+      issued.add(prefetch);
+      return prefetch;
     },
 
     /**
      * One post; counts a view unless `countView` is false (HEAD), and passes `viewer` on to the
      * view-send listeners with the view. 404 when it does not exist.
      */
-    async get(id: number, opts: { prefetched?: PostPrefetch; countView?: boolean; viewer?: Viewer } = {}): Promise<PostResult> {
+    async get(id: number, opts: { prefetched?: Prefetched; countView?: boolean; viewer?: Viewer } = {}): Promise<PostResult> {
       const { record, source } = await readPost(id, opts.prefetched);
       if (!record) throw notFound(id);
       if (opts.countView !== false) {

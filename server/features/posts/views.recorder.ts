@@ -47,12 +47,6 @@ export interface ViewRecorder {
    * Never rejects: views Redis refused are dropped and counted.
    */
   send(): Promise<void>;
-  /**
-   * `send()` when views are buffered and nothing was sent for a while (a fifth of `bufferMs`):
-   * for callers about to issue Redis commands anyway, so the views ride in their write. Under load
-   * this coalesces many requests' views into one call instead of one call per request.
-   */
-  sendAlong(): void;
   /** Views buffered here, not yet sent. */
   buffered(): number;
   /** Sends what is buffered and stops the timer. */
@@ -77,11 +71,9 @@ export interface ViewRecorderOptions {
 
 /**
  * Views are counted in the process for at most `bufferMs` and sent to Redis together, coalesced
- * per post. A cached read then needs no round trip of its own for its view: the posts service
- * sends the buffer in the same tick as a later read's cache lookup (`sendAlong`), so it rides in
- * that request's write (bench: 1 round trip per cached read, authenticated or not), and the timer
- * only fires when no read follows. The cost: a process that crashes loses at most `bufferMs` of
- * its views (a graceful stop sends them).
+ * per post: a cached read needs no Redis call of its own for its view, and under load one call
+ * carries the views of every read in `bufferMs`. The cost: a process that crashes loses at most
+ * `bufferMs` of its views (a graceful stop sends them).
  */
 export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDropped, onSend }: ViewRecorderOptions): ViewRecorder {
   /** hour -> post id -> its author and views */
@@ -91,14 +83,11 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
   let count = 0;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
-  let lastSent = 0;
-  const alongEveryMs = bufferMs / 5;
 
   function send(): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
     if (count === 0) return Promise.resolve();
-    lastSent = performance.now();
     const batches = buffer;
     const sent = visits;
     buffer = new Map();
@@ -155,9 +144,6 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
       }
     },
     send,
-    sendAlong() {
-      if (count > 0 && performance.now() - lastSent >= alongEveryMs) void send();
-    },
     buffered: () => count,
     stop: send,
   };

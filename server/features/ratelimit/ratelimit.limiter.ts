@@ -1,7 +1,7 @@
 import type { RedisClient } from '../../redis/client.ts';
+import { createPreflight, type Decision, type LimitPart, type Preflight } from '../../redis/preflight.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
-import { TimeoutError } from '../../timeout.ts';
 
 /** One window of a policy. */
 export interface RateLimitWindow {
@@ -54,7 +54,7 @@ export type LimiterOutcome = 'allowed' | 'refused' | 'fail_open' | 'fail_closed'
 export type LimiterStats = Record<LimiterOutcome, number>;
 
 export interface LimiterOptions {
-  /** The command connection; it must have the sliding-window script defined (createRedis does). */
+  /** The command connection; it must have the preflight script defined (createRedis does). */
   redis: RedisClient;
   keys: Keys;
   policy: RateLimitPolicy;
@@ -66,7 +66,7 @@ export interface LimiterOptions {
   timeoutMs?: number;
   /** Where Redis outages are reported: one line when decisions start failing, one when they recover. */
   logger?: Logger;
-  /** Called once per `limit` decision (not `peek`), e.g. to count it in metrics. */
+  /** Called once per decision, e.g. to count it in metrics. */
   onDecision?: (outcome: LimiterOutcome) => void;
   /**
    * Most identities whose last refusal this instance keeps, to refuse their next requests without
@@ -88,7 +88,7 @@ export interface Limiter {
   /**
    * Spends `cost` units of `identity`'s budget in every window, or none when any window is full.
    * Rejects only for a cost outside 1..capacity; when Redis fails or is slow, the result says so
-   * (`reason`) instead.
+   * (`reason`) instead. Decisions issued in the same turn of the event loop share one Redis call.
    * @example
    * const r = await limiter.limit(`ip:${ip}`);
    * if (!r.allowed) throw new AppError('TOO_MANY_REQUESTS', 'Slow down', { retryAfter: Math.ceil(r.retryAfterMs / 1000) });
@@ -96,6 +96,17 @@ export interface Limiter {
   limit(identity: string, cost?: number): Promise<RateLimitResult>;
   /** What `limit(identity)` would decide, without spending or writing anything. */
   peek(identity: string): Promise<RateLimitResult>;
+  /**
+   * For a caller's own Redis call (the request preflight): the part that decides for
+   * `sessionIdentity` when that call finds a session, else for `otherIdentity`.
+   */
+  part(cost: number, otherIdentity: string, sessionIdentity?: string): LimitPart;
+  /** A refusal held in process for `identity` (see `createLimiter`): no Redis call needed. */
+  held(identity: string, cost: number): RateLimitResult | undefined;
+  /** The result of a `part` decision (null: Redis failed or was slow), counted and held like `limit`'s. */
+  settle(decision: Decision | null, identity: string, cost: number, sentAt: number, err?: unknown): RateLimitResult;
+  /** Monotonic ms, for `settle`'s `sentAt`. */
+  now(): number;
 }
 
 const policyName = /^[a-z][a-z0-9-]{0,31}$/;
@@ -126,27 +137,22 @@ interface HeldRefusal {
   cost: number;
   /** Monotonic ms: a safe bound under the moment Redis frees room for `cost` units. */
   until: number;
-  /** Monotonic ms: that moment as Redis reported it (ms rounded up), for Retry-After. */
+  /** Monotonic ms: that moment as Redis reported it, for Retry-After. */
   freeAt: number;
   remaining: number;
   window: number;
 }
 
 /**
- * A sliding-window rate limiter for one policy: one Lua call (server/redis/scripts/sliding-window.lua)
- * per decision, exact across any number of app instances sharing the Redis.
+ * An exact sliding-window rate limiter for one policy, across any number of app instances sharing
+ * the Redis: each window's log (server/redis/scripts/preflight.lua) holds the times of the units
+ * inside it, read and written in place, so a decision costs the same whatever the log holds.
  *
- * Held refusals: a refusal says the window has no room for `cost` units for `waitMs`, and nothing
- * but time frees room (a refusal records nothing, other requests only add units). So until then
- * the same identity's requests of at least `cost` units are refused from this process' memory,
- * without a round trip: still exact, across any number of instances, since a held refusal only
- * ever refuses what Redis would refuse too. The hold is measured on this process' monotonic clock
- * from when the request was sent, which is before Redis ran the script, and ends 1 ms before the
- * wait Redis reported (which is rounded up to whole ms): so it always ends before Redis' own
- * refusal would, whatever the skew between the app's and Redis' clocks. (Should Redis' clock jump
- * forward during a hold, units leave early by that jump and the hold may outlast them: a request
- * may be refused that Redis would have allowed, never the reverse.) At most `heldRefusals`
- * identities are held; when full, the oldest hold is dropped (its next request asks Redis).
+ * Held refusals: a refusal says the window has no room for `cost` units for `waitMs`, and only
+ * time frees room. Until then the identity's requests of at least `cost` units are refused from
+ * memory, without Redis: still exact, since a hold ends (on this process' monotonic clock, from
+ * before Redis decided) 1 ms before Redis' own refusal would. At most `heldRefusals` identities
+ * are held; when full, the oldest hold is dropped.
  * @example
  * const login = createLimiter({ redis, keys, policy: { name: 'login', windows: [{ limit: 10, windowMs: 60_000 }], onRedisDown: 'closed' } });
  * const { allowed, remaining, retryAfterMs } = await login.limit('ip:203.0.113.7');
@@ -155,17 +161,33 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, on
   checkPolicy(policy);
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new Error('createLimiter: timeoutMs must be an integer >= 1');
   if (!Number.isSafeInteger(heldRefusals) || heldRefusals < 0) throw new Error('createLimiter: heldRefusals must be an integer >= 0');
+  const preflight: Preflight = createPreflight({ redis, timeoutMs });
   const onRedisDown = policy.onRedisDown ?? 'open';
-  // A one-window policy keeps the plain `ratelimit:<policy>:{<identity>}` key; several need a suffix each.
+  // A one-window policy keeps the plain key; several need a suffix each.
   const labels = policy.windows.length === 1 ? undefined : policy.windows.map((w) => windowLabel(w.windowMs));
-  const windowArgs = policy.windows.flatMap((w) => [String(w.limit), String(w.windowMs)]);
+  const keysOf = (identity: string) =>
+    labels === undefined ? [keys.rateLimit(policy.name, identity)] : labels.map((label) => keys.rateLimit(policy.name, identity, label));
   const capacity = Math.min(...policy.windows.map((w) => w.limit));
   const stats: LimiterStats = { allowed: 0, refused: 0, fail_open: 0, fail_closed: 0 };
   const held = new Map<string, HeldRefusal>();
   let refusedWithoutRedis = 0;
   let redisAnswers = true;
 
-  function answered([allowed, remaining, waitMs, window]: [0 | 1, number, number, number]): RateLimitResult {
+  function count(outcome: LimiterOutcome): void {
+    stats[outcome]++;
+    onDecision?.(outcome);
+  }
+
+  function failed(err: unknown): RateLimitResult {
+    if (redisAnswers) {
+      redisAnswers = false;
+      logger?.warn(`rate limiting unavailable: failing ${onRedisDown}`, { policy: policy.name, err });
+    }
+    const allowed = onRedisDown === 'open';
+    return { allowed, limit: capacity, remaining: 0, resetMs: 0, retryAfterMs: 0, policy: policy.name, window: 0, reason: 'redis-unavailable' };
+  }
+
+  function answered([allowed, remaining, waitMs, window]: Decision): RateLimitResult {
     if (!redisAnswers) {
       redisAnswers = true;
       logger?.info('rate limiting available again', { policy: policy.name });
@@ -181,75 +203,41 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, on
     };
   }
 
-  function failed(err: unknown): RateLimitResult {
-    if (redisAnswers) {
-      redisAnswers = false;
-      logger?.warn(`rate limiting unavailable: failing ${onRedisDown}`, { policy: policy.name, err: (err as Error).message });
+  function settle(decision: Decision | null, identity: string, cost: number, sentAt: number, err?: unknown): RateLimitResult {
+    if (decision === null) {
+      const result = failed(err);
+      count(result.allowed ? 'fail_open' : 'fail_closed');
+      return result;
     }
-    const allowed = onRedisDown === 'open';
-    return { allowed, limit: capacity, remaining: 0, resetMs: 0, retryAfterMs: 0, policy: policy.name, window: 0, reason: 'redis-unavailable' };
-  }
-
-  /** Counts a `limit` decision, and holds a refusal Redis made (`sentAt`: when it was asked). */
-  function decided(result: RateLimitResult, identity: string, cost: number, sentAt: number): RateLimitResult {
-    const outcome: LimiterOutcome = result.reason
-      ? result.allowed ? 'fail_open' : 'fail_closed'
-      : result.allowed ? 'allowed' : 'refused';
-    stats[outcome]++;
-    onDecision?.(outcome);
-    if (outcome === 'refused' && heldRefusals > 0 && result.retryAfterMs > 1) {
+    const result = answered(decision);
+    count(result.allowed ? 'allowed' : 'refused');
+    if (!result.allowed && heldRefusals > 0 && result.retryAfterMs > 1) {
       // A Map iterates in insertion order: re-inserting keeps the oldest hold first, to give way.
       if (!held.delete(identity) && held.size >= heldRefusals) held.delete(held.keys().next().value!);
-      const { remaining, window } = result;
-      held.set(identity, { cost, until: sentAt + result.retryAfterMs - 1, freeAt: sentAt + result.retryAfterMs, remaining, window });
+      const { remaining, window, retryAfterMs } = result;
+      held.set(identity, { cost, until: sentAt + retryAfterMs - 1, freeAt: sentAt + retryAfterMs, remaining, window });
     }
     return result;
   }
 
-  /** The held refusal of `identity` for a request of `cost` units at `now`, if one holds. */
-  function holding(identity: string, cost: number, now: number): HeldRefusal | undefined {
+  function heldRefusal(identity: string, cost: number): RateLimitResult | undefined {
+    if (held.size === 0) return undefined;
     const hold = held.get(identity);
     if (hold === undefined) return undefined;
+    const now = monotonicNow();
     if (now >= hold.until) {
       held.delete(identity);
       return undefined;
     }
-    return cost >= hold.cost ? hold : undefined;
+    if (cost < hold.cost) return undefined;
+    refusedWithoutRedis++;
+    count('refused');
+    const waitMs = Math.ceil(hold.freeAt - now);
+    return { allowed: false, limit: policy.windows[hold.window]!.limit, remaining: hold.remaining, resetMs: waitMs, retryAfterMs: waitMs, policy: policy.name, window: hold.window };
   }
 
-  /**
-   * One script call; `sentAt` (consume only) is when it was asked, for a held refusal. The
-   * timeout is a timer per decision; its failure waits one more turn of the event loop
-   * (setImmediate), so an answer that has already arrived while the process was busy is read
-   * first and wins. A reply after the timeout is ignored.
-   */
-  function decide(identity: string, cost: number, sentAt?: number): Promise<RateLimitResult> {
-    const mode = sentAt === undefined ? 'peek' : 'consume';
-    const reply = labels === undefined
-      ? redis.slidingWindow(1, keys.rateLimit(policy.name, identity), mode, cost, windowArgs[0]!, windowArgs[1]!)
-      : redis.slidingWindow(labels.length, ...labels.map((label) => keys.rateLimit(policy.name, identity, label)), mode, cost, ...windowArgs);
-    return new Promise((resolve) => {
-      const settle = (result: RateLimitResult) => {
-        clearTimeout(timer);
-        timer = undefined;
-        resolve(sentAt === undefined ? result : decided(result, identity, cost, sentAt));
-      };
-      let timer: NodeJS.Timeout | undefined = setTimeout(
-        () =>
-          setImmediate(() => {
-            if (timer !== undefined) settle(failed(new TimeoutError(`rate-limit decision: no answer within ${timeoutMs} ms`)));
-          }),
-        timeoutMs,
-      );
-      reply.then(
-        (answer) => {
-          if (timer !== undefined) settle(answered(answer));
-        },
-        (err: unknown) => {
-          if (timer !== undefined) settle(failed(err));
-        },
-      );
-    });
+  function part(cost: number, otherIdentity: string, sessionIdentity?: string): LimitPart {
+    return { cost, windows: policy.windows, otherKeys: keysOf(otherIdentity), ...(sessionIdentity !== undefined && { sessionKeys: keysOf(sessionIdentity) }) };
   }
 
   return {
@@ -259,22 +247,31 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, on
     get refusedWithoutRedis() {
       return refusedWithoutRedis;
     },
-    limit(identity, cost = 1) {
+    async limit(identity, cost = 1) {
       if (cost !== 1 && (!Number.isSafeInteger(cost) || cost < 1 || cost > capacity)) {
-        return Promise.reject(new RangeError(`rate-limit policy "${policy.name}": cost must be an integer from 1 to ${capacity}, got ${cost}`));
+        throw new RangeError(`rate-limit policy "${policy.name}": cost must be an integer from 1 to ${capacity}, got ${cost}`);
       }
+      const hold = heldRefusal(identity, cost);
+      if (hold) return hold;
       const sentAt = monotonicNow();
-      const hold = held.size === 0 ? undefined : holding(identity, cost, sentAt);
-      if (hold !== undefined) {
-        refusedWithoutRedis++;
-        const waitMs = Math.ceil(hold.freeAt - sentAt);
-        const result = { allowed: false, limit: policy.windows[hold.window]!.limit, remaining: hold.remaining, resetMs: waitMs, retryAfterMs: waitMs, policy: policy.name, window: hold.window };
-        stats.refused++;
-        onDecision?.('refused');
-        return Promise.resolve(result);
+      try {
+        const { decision } = await preflight.run({ limit: part(cost, identity) });
+        return settle(decision, identity, cost, sentAt);
+      } catch (err) {
+        return settle(null, identity, cost, sentAt, err);
       }
-      return decide(identity, cost, sentAt);
     },
-    peek: (identity) => decide(identity, 1),
+    async peek(identity) {
+      try {
+        const { decision } = await preflight.run({ limit: { ...part(1, identity), peek: true } });
+        return decision === null ? failed(undefined) : answered(decision);
+      } catch (err) {
+        return failed(err);
+      }
+    },
+    part,
+    held: heldRefusal,
+    settle,
+    now: monotonicNow,
   };
 }

@@ -20,6 +20,6 @@ export function trendingRoutes(services: Services) {
     .get('/trending', async (c) => c.json(await trending.list(parseInput(trendingQuerySchema, c.req.query()))))
     .get('/trending/authors', async (c) => {
       const query = parseInput(topAuthorsQuerySchema, c.req.query());
-      return c.json(await trending.authors(query, c.get('session')?.userId ?? null));
+      return c.json(await trending.authors(query, c.get('preflight').session?.userId ?? null));
     });
 }

@@ -1,0 +1,173 @@
+import { Cluster, type ClientContext, type Result } from 'ioredis';
+import { TimeoutError } from '../timeout.ts';
+import type { RedisClient } from './client.ts';
+
+/** A session to resolve, and touch when its interval has passed (0: always). */
+export interface SessionPart {
+  /** The record, the user's session index, the user's roles: one hash tag. */
+  keys: readonly [record: string, index: string, roles: string];
+  tokenHash: string;
+  idleMs: number;
+  touchIntervalMs: number;
+}
+
+/** A rate-limit decision for whoever the session part finds: its keys when found, else `otherKeys`. */
+export interface LimitPart {
+  cost: number;
+  /** Decide without recording or writing anything. */
+  peek?: boolean;
+  windows: readonly { limit: number; windowMs: number }[];
+  /** One key per window, for the session's user; omitted when there is no session part. */
+  sessionKeys?: readonly string[];
+  otherKeys: readonly string[];
+}
+
+/** What one request (or one caller) asks of Redis before it is served. */
+export interface PreflightEntry {
+  session?: SessionPart;
+  limit?: LimitPart;
+  /** Keys to GET, e.g. a cache entry the route registered; they share a hash tag. */
+  reads?: readonly string[];
+}
+
+export type SessionRow = [userId: string, email: string, publicId: string, createdAt: string, lastSeenAt: number, idleExpiresAt: number, absoluteExpiresAt: number, roles: string[]];
+export type Decision = [allowed: 0 | 1, remaining: number, waitMs: number, window: number, charged: 0 | 1];
+
+export interface PreflightReply {
+  session: SessionRow | null;
+  decision: Decision | null;
+  reads: (string | null)[];
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    /** server/redis/scripts/preflight.lua: numkeys, keys, then the entries (see its header). */
+    preflight(numKeys: number, ...keysAndArgs: (string | number)[]): Result<[SessionRow | null, Decision | null, (string | null)[]][], Context>;
+  }
+}
+
+export interface PreflightOptions {
+  redis: RedisClient;
+  /** A call without an answer by then fails every entry in it. */
+  timeoutMs: number;
+  /**
+   * Most entries in one call.
+   * @default 64
+   */
+  maxBatch?: number;
+}
+
+export interface Preflight {
+  /** Runs the entry with the others issued in this turn of the event loop; rejects when Redis fails or is slow. */
+  run(entry: PreflightEntry): Promise<PreflightReply>;
+}
+
+interface Queued {
+  entry: PreflightEntry;
+  resolve(reply: PreflightReply): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The request path's Redis calls: every entry issued in one turn of the event loop leaves as one
+ * `preflight.lua` call (dataloader-style, flushed by setImmediate), answered per entry. Redis runs
+ * the call atomically, so entries decided together stay exact; one caller's entries in a call
+ * share one session read and one read and write of each rate-limit log.
+ *
+ * On a Redis Cluster one call may touch one slot only: each entry runs alone, in up to two steps
+ * (the session, then the limit for whoever it found beside the reads).
+ */
+export function createPreflight({ redis, timeoutMs, maxBatch = 64 }: PreflightOptions): Preflight {
+  const cluster = redis instanceof Cluster;
+  const perCall = cluster ? 1 : maxBatch;
+  let queue: Queued[] = [];
+
+  function flush(): void {
+    const batch = queue;
+    queue = [];
+    for (let i = 0; i < batch.length; i += perCall) send(batch.slice(i, i + perCall));
+  }
+
+  function send(batch: Queued[]): void {
+    const keys: string[] = [];
+    const args: (string | number)[] = [batch.length];
+    for (const { entry } of batch) encode(entry, keys, args);
+    const timer = setTimeout(
+      () => setImmediate(() => fail(new TimeoutError(`redis preflight: no answer within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+    let settled = false;
+    function fail(err: unknown) {
+      if (settled) return;
+      settled = true;
+      for (const q of batch) q.reject(err);
+    }
+    redis.preflight(keys.length, ...keys, ...args).then(
+      (replies: [SessionRow | null, Decision | null, (string | null)[]][]) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        for (let i = 0; i < batch.length; i++) {
+          const [session, decision, reads] = replies[i]!;
+          batch[i]!.resolve({ session, decision, reads });
+        }
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        fail(err);
+      },
+    );
+  }
+
+  function enqueue(entry: PreflightEntry): Promise<PreflightReply> {
+    return new Promise((resolve, reject) => {
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ entry, resolve, reject });
+    });
+  }
+
+  /** Cluster: the session's slot first, then the limit's and the reads' slots side by side. */
+  async function runSplit({ session, limit, reads }: PreflightEntry): Promise<PreflightReply> {
+    const found = session ? (await enqueue({ session })).session : null;
+    const chosen = limit && { ...limit, sessionKeys: undefined, otherKeys: found && limit.sessionKeys ? limit.sessionKeys : limit.otherKeys };
+    const [decided, read] = await Promise.all([
+      chosen ? enqueue({ limit: chosen }) : undefined,
+      reads?.length ? enqueue({ reads }) : undefined,
+    ]);
+    const decision = decided?.decision ?? null;
+    if (decision) decision[4] = found && limit?.sessionKeys ? 1 : 0;
+    return { session: found, decision, reads: read?.reads ?? [] };
+  }
+
+  return {
+    run: cluster ? runSplit : enqueue,
+  };
+}
+
+/** Appends an entry's keys and arguments in the layout preflight.lua reads. */
+function encode({ session, limit, reads }: PreflightEntry, keys: string[], args: (string | number)[]): void {
+  if (session) {
+    args.push(keys.length + 1, session.tokenHash, session.idleMs, session.touchIntervalMs);
+    keys.push(...session.keys);
+  } else {
+    args.push(0);
+  }
+  if (limit) {
+    let sessionAt = 0;
+    if (session && limit.sessionKeys) {
+      sessionAt = keys.length + 1;
+      keys.push(...limit.sessionKeys);
+    }
+    const otherAt = keys.length + 1;
+    keys.push(...limit.otherKeys);
+    args.push(limit.windows.length, limit.cost, limit.peek ? 1 : 0, sessionAt, otherAt);
+    for (const w of limit.windows) args.push(w.limit, w.windowMs);
+  } else {
+    args.push(0);
+  }
+  args.push(reads?.length ?? 0);
+  for (const key of reads ?? []) {
+    keys.push(key);
+    args.push(keys.length);
+  }
+}

@@ -1,0 +1,33 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../context.ts';
+
+/** Responses that already carry their request's header bag. */
+const carrying = new WeakSet<Response>();
+
+/**
+ * A JSON response with the request's headers (secure headers, request id, rate limit) in one
+ * plain object, which the Node adapter writes as it is: no Headers object is built. For routes
+ * that set no header themselves (a `c.header()` before it would be lost).
+ */
+export function json(c: Context<AppEnv>, data: unknown, status = 200): Response {
+  const headers = c.get('headers');
+  headers['content-type'] = 'application/json';
+  const res = new Response(JSON.stringify(data), { status, headers });
+  carrying.add(res);
+  return res;
+}
+
+/** Adds the request's header bag to a response built otherwise (c.json, tRPC): a header it has wins. */
+export function addRequestHeaders(c: Context<AppEnv>): void {
+  const res = c.res;
+  if (carrying.has(res)) return;
+  const bag = c.get('headers');
+  try {
+    for (const name in bag) if (!res.headers.has(name)) res.headers.set(name, bag[name]!);
+  } catch {
+    // Immutable headers (a Response from elsewhere): one copy.
+    const copy = new Response(res.body, res);
+    for (const name in bag) if (!copy.headers.has(name)) copy.headers.set(name, bag[name]!);
+    c.res = copy;
+  }
+}
