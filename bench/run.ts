@@ -31,11 +31,14 @@ export interface BenchContext {
   buildApp(env?: Record<string, string>, opts?: { background?: boolean }): Promise<BuiltApp & { close(): Promise<void> }>;
   serve(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; close(): Promise<void> }>;
   settings: Omit<LoadOptions, 'request'>;
+  /** Command-line arguments after the scenario name (`npm run bench -- posts --runtimes node20`). */
+  args?: string[];
 }
 
 export interface BenchScenario {
   name: string;
-  run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number> }>;
+  /** `table`, when given, is printed instead of the results' JSON (which still goes to the report). */
+  run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number>; table?: string }>;
 }
 
 const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario, mixedScenario];
@@ -46,6 +49,7 @@ async function main() {
   const ctx: BenchContext = {
     redisUrl: redis.url,
     totalCommands: redis.totalCommands,
+    args: process.argv.slice(3),
     settings: {
       requests: Number(process.env.BENCH_REQUESTS ?? 20_000),
       concurrency: Number(process.env.BENCH_CONCURRENCY ?? 32),
@@ -94,16 +98,25 @@ async function main() {
       const out = await s.run(ctx);
       (report.scenarios as Record<string, unknown>)[s.name] = out;
       const ratios = Object.entries(out.ratios).map(([k, v]) => `${k} = ${round(v)}x`);
-      console.log(ratios.join(', '));
-      console.log(JSON.stringify(out.results, null, 2));
+      if (out.table) {
+        console.log(out.table);
+        console.log(ratios.join('\n'));
+      } else {
+        console.log(ratios.join(', '));
+        console.log(JSON.stringify(out.results, null, 2));
+      }
     }
   } finally {
     await redis.close();
   }
   const dir = join(import.meta.dirname ?? 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
-  console.log(`written bench/results/latest.json`);
+  const json = JSON.stringify(report, null, 2) + '\n';
+  // 2026-01-31T12-00-00Z-posts.json: the ISO date of the run (colons as dashes), then what ran.
+  const dated = `${(report.date as string).replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}-${only ?? 'all'}.json`;
+  writeFileSync(join(dir, dated), json);
+  writeFileSync(join(dir, 'latest.json'), json);
+  console.log(`written bench/results/${dated} and bench/results/latest.json`);
 }
 
 main().catch((err: unknown) => {

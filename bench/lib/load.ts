@@ -95,14 +95,3 @@ export async function runInChild<T>(script: string, options: { maxSeconds: numbe
   });
   return JSON.parse(stdout) as T;
 }
-
-/** `runLoad` of one fixed GET in a child process (bench/lib/load-process.ts). Same bounds as runLoad. */
-export function runLoadInChild(opts: {
-  url: string;
-  headers?: Record<string, string>;
-  requests: number;
-  concurrency: number;
-  maxSeconds: number;
-}): Promise<LoadResult> {
-  return runInChild<LoadResult>('bench/lib/load-process.ts', { headers: {}, ...opts });
-}
