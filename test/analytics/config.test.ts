@@ -28,14 +28,14 @@ describe('analytics config', () => {
     expect(() => loadConfig({ ANALYTICS_CLAIM_MIN_IDLE_MS: 'soon' })).toThrow('ANALYTICS_CLAIM_MIN_IDLE_MS: expected an integer');
   });
 
-  it('lists every analytics variable in .env.example and in the README config table', () => {
+  it('lists every analytics variable in .env.example and in the docs/configuration.md table', () => {
     const names = Object.keys(configSchema.in.shape).filter((n) => n.startsWith('ANALYTICS_'));
     expect(names).toHaveLength(4);
     const envExample = readFileSync('.env.example', 'utf8');
-    const readme = readFileSync('README.md', 'utf8');
+    const configDoc = readFileSync('docs/configuration.md', 'utf8');
     for (const name of names) {
       expect(envExample, name).toMatch(new RegExp(`^${name}=`, 'm'));
-      expect(readme, name).toContain(`| \`${name}\` |`);
+      expect(configDoc, name).toContain(`| \`${name}\` |`);
     }
   });
 });

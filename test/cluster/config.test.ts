@@ -27,8 +27,8 @@ describe('REDIS_CLUSTER_NODES', () => {
     expect(loadConfig({ REDIS_KEY_PREFIX: '{blog}:' }).REDIS_KEY_PREFIX).toBe('{blog}:');
   });
 
-  it('is listed in .env.example and in the README config table', () => {
+  it('is listed in .env.example and in the docs/configuration.md table', () => {
     expect(readFileSync('.env.example', 'utf8')).toMatch(/^REDIS_CLUSTER_NODES=$/m);
-    expect(readFileSync('README.md', 'utf8')).toContain('| `REDIS_CLUSTER_NODES` |');
+    expect(readFileSync('docs/configuration.md', 'utf8')).toContain('| `REDIS_CLUSTER_NODES` |');
   });
 });
