@@ -9,6 +9,7 @@ import { parseSessionToken } from '../features/auth/session-token.ts';
 import type { Charge, RequestLine } from '../features/ratelimit/ratelimit.classify.ts';
 import type { Limiter, RateLimitResult } from '../features/ratelimit/ratelimit.limiter.ts';
 import type { Logger } from '../logger.ts';
+import { memoize } from '../memo.ts';
 import type { Preflight, PreflightEntry, PreflightReply } from '../redis/preflight.ts';
 
 /** Keys a route wants read before it runs (e.g. a post's cache entry), and whatever it needs to use them. */
@@ -58,6 +59,9 @@ export interface PreflightOptions<G extends string> {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A presented token's parse (a SHA-256) is remembered: the same token comes back request after request. */
+const parseToken = memoize(parseSessionToken);
 
 /**
  * The one step before the routes: reads the credential once, then sends what the request needs
@@ -222,7 +226,7 @@ function readPresented(c: Context<AppEnv>, allowedOrigins: ReadonlySet<string>):
   return (
     found && {
       source: found.source,
-      token: parseSessionToken(found.token),
+      token: parseToken(found.token),
       crossSite: found.source === 'sid' && !SAFE_METHODS.has(c.req.method) && !sameOrigin(c, allowedOrigins),
     }
   );

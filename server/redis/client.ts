@@ -79,6 +79,8 @@ export function createRedis(opts: RedisClientOptions): RedisClient {
       ...node,
       lazyConnect: true,
       enableAutoPipelining: true,
+      // It batches a whole turn of the event loop itself (preflight.ts): a pipeline around it is only overhead.
+      autoPipeliningIgnoredCommands: ['preflight'],
       enableOfflineQueue: false,
       retryStrategy: reconnectDelay,
     };

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../../redis/client.ts';
 import { AppError } from '../../errors.ts';
 import type { Keys } from '../../redis/keys.ts';
+import { memoize } from '../../memo.ts';
 import { createPreflight, type Preflight, type SessionPart, type SessionRow } from '../../redis/preflight.ts';
 import type { AuthSession } from './auth.types.ts';
 import { newPublicSessionId, newSessionToken, parseSessionToken, type ParsedToken } from './session-token.ts';
@@ -114,6 +115,8 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
       touchIntervalMs,
     };
   }
+  // The request path asks for the same token's part request after request.
+  const requestPart = memoize((token: ParsedToken) => part(token));
 
   function found(row: SessionRow | null, { userId }: ParsedToken): AuthSession | null {
     if (!row) return null;
@@ -153,7 +156,7 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
       return found(reply.session, token);
     },
 
-    part: (token) => part(token),
+    part: requestPart,
     found,
 
     async list(userId) {

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../../redis/client.ts';
 import { createPreflight, type Decision, type LimitPart, type Preflight } from '../../redis/preflight.ts';
 import type { Logger } from '../../logger.ts';
+import { memoize } from '../../memo.ts';
 import type { Keys } from '../../redis/keys.ts';
 
 /** One window of a policy. */
@@ -165,8 +166,9 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, on
   const onRedisDown = policy.onRedisDown ?? 'open';
   // A one-window policy keeps the plain key; several need a suffix each.
   const labels = policy.windows.length === 1 ? undefined : policy.windows.map((w) => windowLabel(w.windowMs));
-  const keysOf = (identity: string) =>
-    labels === undefined ? [keys.rateLimit(policy.name, identity)] : labels.map((label) => keys.rateLimit(policy.name, identity, label));
+  const keysOf = memoize((identity: string) =>
+    labels === undefined ? [keys.rateLimit(policy.name, identity)] : labels.map((label) => keys.rateLimit(policy.name, identity, label)),
+  );
   const capacity = Math.min(...policy.windows.map((w) => w.limit));
   const stats: LimiterStats = { allowed: 0, refused: 0, fail_open: 0, fail_closed: 0 };
   const held = new Map<string, HeldRefusal>();
