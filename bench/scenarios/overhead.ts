@@ -21,6 +21,12 @@ import type { BenchScenario } from '../run.ts';
  * Options (all optional):
  *   --variants bare,all,...   which variants (default: all of them; see overhead-server.ts)
  *   --rounds 5 --seconds 5 --warmup 2 --connections 50
+ *   --rate N                  a fixed offered load of N requests/s over the connections (autocannon -R),
+ *                             the same for every variant; default 0: closed loop, each connection sends
+ *                             its next request when the answer comes. On a shared machine the closed
+ *                             loop couples CPU per request to throughput (fewer requests per turn of the
+ *                             event loop, more fixed cost per request): a rate every variant sustains
+ *                             compares the variants at equal batching.
  */
 
 const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -31,10 +37,12 @@ interface Options {
   seconds: number;
   warmup: number;
   connections: number;
+  /** A fixed offered load (autocannon -R) so every variant serves the same rate; 0: closed loop. */
+  rate: number;
 }
 
 function parseOptions(args: string[]): Options {
-  const opts: Options = { variants: [...overheadVariants], rounds: 5, seconds: 5, warmup: 2, connections: 50 };
+  const opts: Options = { variants: [...overheadVariants], rounds: 5, seconds: 5, warmup: 2, connections: 50, rate: 0 };
   const num = (flag: string, v: string | undefined, min: number, max: number) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`bench overhead: ${flag} expects an integer ${min}..${max} (got ${v})`);
@@ -61,6 +69,9 @@ function parseOptions(args: string[]): Options {
         break;
       case '--connections':
         opts.connections = num(flag, value(), 1, 1000);
+        break;
+      case '--rate':
+        opts.rate = num(flag, value(), 0, 1_000_000);
         break;
       default:
         throw new Error(`bench overhead: unknown option ${args[i]}`);
@@ -108,7 +119,7 @@ export const overheadScenario: BenchScenario = {
       const log0 = server.stdoutBytes();
       const machine0 = machineMicros();
       const wall0 = performance.now();
-      const r = await runCannon({ url: `${server.url}/posts/42`, headers: headersOf(v), connections: opts.connections, pipelining: 1, workers: 0, seconds, maxRequests: seconds * 200_000 });
+      const r = await runCannon({ url: `${server.url}/posts/42`, headers: headersOf(v), connections: opts.connections, pipelining: 1, workers: 0, seconds, maxRequests: seconds * 200_000, overallRate: opts.rate || undefined });
       const cpu = cpuMicros(server.pid) - cpu0;
       const machine = machineMicros();
       const wallUs = (performance.now() - wall0) * 1000;
@@ -230,7 +241,7 @@ export const overheadScenario: BenchScenario = {
       table,
       results: {
         method: {
-          load: `autocannon ${opts.connections} connections, no pipelining, ${opts.seconds} s per run, in a child process; ${opts.warmup} s warm-up per server first`,
+          load: `autocannon ${opts.connections} connections, no pipelining, ${opts.rate ? `a fixed ${opts.rate} requests/s offered (-R)` : 'closed loop'}, ${opts.seconds} s per run, in a child process; ${opts.warmup} s warm-up per server first`,
           rounds: `${opts.rounds} rounds, variants alternating (order reversed every other round); figures are medians over rounds; differences are medians of per-round differences`,
           cpu: `utime+stime of the server's own pid from /proc/<pid>/stat (CLK_TCK ${CLK_TCK}), before and after each run, per request served`,
           servers: 'bench/lib/overhead-server.ts under node --import tsx, one process per variant on 127.0.0.1, stdout (the access log) to a file; NODE_ENV=production',
