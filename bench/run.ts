@@ -16,6 +16,7 @@ import { authScenario } from './scenarios/auth.ts';
 import { eventsScenario } from './scenarios/events.ts';
 import { healthScenario } from './scenarios/health.ts';
 import { mixedScenario } from './scenarios/mixed.ts';
+import { overheadScenario } from './scenarios/overhead.ts';
 import { postsScenario } from './scenarios/posts.ts';
 import { rateLimitScenario } from './scenarios/ratelimit.ts';
 
@@ -41,7 +42,7 @@ export interface BenchScenario {
   run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number>; table?: string }>;
 }
 
-const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario, mixedScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario, mixedScenario, overheadScenario];
 
 async function main() {
   const only = process.argv[2];

@@ -16,6 +16,8 @@ export interface CannonOptions {
   maxRequests: number;
   /** Worker threads (-w); 0 = autocannon's single thread. */
   workers: number;
+  /** A fixed offered load over all connections (-R), requests per second; omitted: as fast as answers come. */
+  overallRate?: number;
 }
 
 export interface CannonResult {
@@ -47,6 +49,7 @@ export async function runCannon(opts: CannonOptions): Promise<CannonResult> {
     '-d', String(opts.seconds),
     '-O', String(opts.maxRequests),
     ...(opts.workers > 0 ? ['-w', String(opts.workers)] : []),
+    ...(opts.overallRate ? ['-R', String(opts.overallRate)] : []),
     ...Object.entries(opts.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
     opts.url,
   ];
