@@ -3,7 +3,8 @@
   resolve a session (and touch it when due), decide a rate limit for the caller it found, read
   cache keys. Called with numkeys first; every key is in KEYS, entries name theirs by index.
 
-  ARGV[1]  number of entries; then per entry:
+  ARGV[1]  number of entries (negative: a batch of rate-limit decisions only, in the compact
+           layout described where it is read); then per entry:
     s       session record key index (0: no session part); when > 0, then:
               the index key (s+1), the roles key (s+2); token hash, idle timeout ms,
               touch interval ms (0: always touch)
@@ -64,18 +65,22 @@ end
   runs that have left, by one SET with its TTL. A longer one is read and written in place
   (GETRANGE of single runs, SETRANGE, APPEND, then PEXPIRE). ]]
 local PREFIX = 32 -- runs read with the header
-local logs = {}
-local function openLog(key)
+local PREFIX_LAST = tostring(HEADER + PREFIX * RUN - 1) -- numbers given to redis.call as text: no conversion per call
+local logs, opened = {}, {} -- by key; in the order opened
+local ttlText = {} -- window ms -> its TTL (window + 1 ms) as text
+local function openLog(key, windowMs)
   local log = logs[key]
   if log then return log end
-  local h = redis.call('GETRANGE', key, 0, HEADER + PREFIX * RUN - 1)
+  local h = redis.call('GETRANGE', key, '0', PREFIX_LAST)
   local head, count, units = 0, 0, 0
   if #h >= HEADER then head, count, units = unpack('>I4I4I4', h) end
   -- from: the first run this call changed or added; runs from it on live in `tail*` (the last)
   -- and `changed` (the others, only when one call adds several).
   log = { key = key, raw = h, whole = #h == HEADER + count * RUN or #h < HEADER,
-          head = head, count = count, units = units, stored = count, from = false, tailTime = 0, tailUnits = 0 }
+          head = head, count = count, units = units, stored = count, from = false, tailTime = 0, tailUnits = 0,
+          windowMs = windowMs }
   logs[key] = log
+  opened[#opened + 1] = log
   return log
 end
 
@@ -142,9 +147,13 @@ local function packRuns(log, from, to)
   return table.concat(parts)
 end
 
-local function save(log, windowMs)
+local function save(log)
   if not log.from then return end
-  local ttl = windowMs + 1
+  local ttl = ttlText[log.windowMs]
+  if not ttl then
+    ttl = tostring(log.windowMs + 1)
+    ttlText[log.windowMs] = ttl
+  end
   local head, stored, count = log.head, log.stored, log.count
   local from = math.max(log.from, head)
   if log.whole or head >= stored or (head >= 16 and head * 2 >= count) then
@@ -167,20 +176,17 @@ local function save(log, windowMs)
   redis.call('PEXPIRE', log.key, ttl)
 end
 
-local windowOf = {} -- log key -> window ms, for save()
 local open = {} -- decide()'s logs, by window
 
--- Spends `cost` units in every window (keys at first .. first + n - 1; limit and window ms of
--- window w at ARGV[at + 2w - 2], ARGV[at + 2w - 1]), or none when any window lacks room (or
--- when only peeking). Returns allowed (1/0), remaining, waitMs, window (0-based).
-local function decide(first, cost, n, at, peek)
+-- Spends `cost` units in every window (keys at first .. first + n - 1; window w allows limits[w]
+-- units per windowMs[w]), or none when any window lacks room (or when only peeking). Returns
+-- allowed (1/0), remaining, waitMs, window (0-based).
+local function decide(first, cost, n, limits, windowsMs, peek)
   local refused, wait = 0, -1 -- the refusing window with the longest wait
   local reported, fewest, reset, reportedMs = 0, 0, 0, 0 -- the window with the fewest units left
   for w = 1, n do
-    local limit, windowMs = tonumber(ARGV[at + 2 * w - 2]), tonumber(ARGV[at + 2 * w - 1])
-    local key = KEYS[first + w - 1]
-    local log = openLog(key)
-    windowOf[key] = windowMs
+    local limit, windowMs = limits[w], windowsMs[w]
+    local log = openLog(KEYS[first + w - 1], windowMs)
     local cutoff = now - windowMs
     expire(log, cutoff)
     open[w] = log
@@ -207,10 +213,37 @@ local function decide(first, cost, n, at, peek)
   if refused > 0 then return 0, math.max(fewest, 0), wait, refused - 1 end
   if peek then return 1, fewest, reset, reported - 1 end
   for w = 1, n do
-    local limit, windowMs = tonumber(ARGV[at + 2 * w - 2]), tonumber(ARGV[at + 2 * w - 1])
-    record(open[w], cost, limit > MAX_RUNS and math.ceil(windowMs / MAX_RUNS) or 1)
+    local limit = limits[w]
+    record(open[w], cost, limit > MAX_RUNS and math.ceil(windowsMs[w] / MAX_RUNS) or 1)
   end
   return 1, fewest - cost, reset, reported - 1
+end
+
+local m = tonumber(ARGV[1])
+if m < 0 then
+  -- A batch of rate-limit decisions only, all for one policy (createLimiter's limit and peek):
+  -- ARGV: -entries, n windows, limit and window ms per window, then per entry its cost (0: peek
+  -- at 1 unit); KEYS: n window keys per entry. Reply: flat, 4 per entry {allowed 1/0,
+  -- remaining, waitMs, window (0-based)}.
+  local n = tonumber(ARGV[2])
+  local limits, windowsMs = {}, {}
+  for w = 1, n do limits[w], windowsMs[w] = tonumber(ARGV[1 + 2 * w]), tonumber(ARGV[2 + 2 * w]) end
+  local out, o, at = {}, 0, 3 + 2 * n
+  for e = 1, -m do
+    local cost = ARGV[at + e - 1]
+    local allowed, remaining, waitMs, window
+    if cost == '1' then
+      allowed, remaining, waitMs, window = decide((e - 1) * n + 1, 1, n, limits, windowsMs, false)
+    elseif cost == '0' then
+      allowed, remaining, waitMs, window = decide((e - 1) * n + 1, 1, n, limits, windowsMs, true)
+    else
+      allowed, remaining, waitMs, window = decide((e - 1) * n + 1, tonumber(cost), n, limits, windowsMs, false)
+    end
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = allowed, remaining, waitMs, window
+    o = o + 4
+  end
+  for i = 1, #opened do save(opened[i]) end
+  return out
 end
 
 local replies = {}
@@ -230,7 +263,9 @@ for e = 1, tonumber(ARGV[1]) do
     local cost, peek = tonumber(ARGV[a + 1]), ARGV[a + 2] == '1'
     local sessionKeys, otherKeys = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
     local charged = (session and sessionKeys > 0) and 1 or 0
-    decision = { decide(charged == 1 and sessionKeys or otherKeys, cost, n, a + 5, peek) }
+    local limits, windowsMs = {}, {}
+    for w = 1, n do limits[w], windowsMs[w] = tonumber(ARGV[a + 3 + 2 * w]), tonumber(ARGV[a + 4 + 2 * w]) end
+    decision = { decide(charged == 1 and sessionKeys or otherKeys, cost, n, limits, windowsMs, peek) }
     a = a + 5 + 2 * n
     decision[5] = charged
   else
@@ -244,5 +279,5 @@ for e = 1, tonumber(ARGV[1]) do
   replies[e] = { session, decision, reads }
 end
 
-for key, log in pairs(logs) do save(log, windowOf[key]) end
+for i = 1, #opened do save(opened[i]) end
 return replies
