@@ -62,9 +62,10 @@ end
   counts those after it. Each log is read once per call and written once, and a decision costs
   the same whatever the log holds: the first read is the header with up to PREFIX runs. A log
   that fits in it (the common case) is decided in memory and written back whole, without the
-  runs that have left, by one SET with its TTL. A longer one is read and written in place
+  runs that have left, by one PSETEX (value and TTL). A longer one is read and written in place
   (GETRANGE of single runs, SETRANGE, APPEND, then PEXPIRE). ]]
 local PREFIX = 32 -- runs read with the header
+local floor, ceil, min, max = math.floor, math.ceil, math.min, math.max
 local PREFIX_LAST = tostring(HEADER + PREFIX * RUN - 1) -- numbers given to redis.call as text: no conversion per call
 local logs, opened = {}, {} -- by key; in the order opened
 local ttlText = {} -- window ms -> its TTL (window + 1 ms) as text
@@ -76,7 +77,7 @@ local function openLog(key, windowMs)
   if #h >= HEADER then head, count, units = unpack('>I4I4I4', h) end
   -- from: the first run this call changed or added; runs from it on live in `tail*` (the last)
   -- and `changed` (the others, only when one call adds several).
-  log = { key = key, raw = h, whole = #h == HEADER + count * RUN or #h < HEADER,
+  log = { key = key, raw = h, whole = #h == HEADER + count * RUN or #h < HEADER, inRaw = floor((#h - HEADER) / RUN), headTime = 0,
           head = head, count = count, units = units, stored = count, from = false, tailTime = 0, tailUnits = 0,
           windowMs = windowMs }
   logs[key] = log
@@ -91,7 +92,7 @@ local function run(log, i)
     local r = log.changed[i]
     return r[1], r[2]
   end
-  if HEADER + (i + 1) * RUN <= #log.raw then
+  if i < log.inRaw then
     local time, units = unpack('>i8I4', log.raw, HEADER + i * RUN + 1)
     return time, units
   end
@@ -107,11 +108,15 @@ local function run(log, i)
   return r[1], r[2]
 end
 
--- Drops the runs that have left the window (time <= cutoff); amortised O(1) per unit.
+-- Drops the runs that have left the window (time <= cutoff); amortised O(1) per unit. Leaves
+-- the time of the oldest run left in `headTime`.
 local function expire(log, cutoff)
   while log.units > 0 and log.head < log.count do
     local time, units = run(log, log.head)
-    if time > cutoff then return end
+    if time > cutoff then
+      log.headTime = time
+      return
+    end
     log.units = log.units - units
     log.head = log.head + 1
   end
@@ -124,7 +129,7 @@ local function record(log, cost, grain)
   local time, last, lastUnits = now, false, 0
   if log.count > 0 then last, lastUnits = run(log, log.count - 1) end
   if last and last > time then time = last end -- Redis' clock stepped back: keep order
-  if last and log.head < log.count and math.floor(last / grain) == math.floor(time / grain) then
+  if last and log.head < log.count and floor(last / grain) == floor(time / grain) then
     if not log.from then log.from = log.count - 1 end
     log.tailTime, log.tailUnits = time, lastUnits + cost
   else
@@ -155,11 +160,11 @@ local function save(log)
     ttlText[log.windowMs] = ttl
   end
   local head, stored, count = log.head, log.stored, log.count
-  local from = math.max(log.from, head)
+  local from = max(log.from, head)
   if log.whole or head >= stored or (head >= 16 and head * 2 >= count) then
     -- Written whole, without the runs that have left: all in memory, or mostly runs that have left.
     local kept = ''
-    local keep = math.min(from, stored)
+    local keep = min(from, stored)
     if head < keep then
       if log.whole then
         kept = log.raw:sub(HEADER + head * RUN + 1, HEADER + keep * RUN)
@@ -167,11 +172,11 @@ local function save(log)
         kept = redis.call('GETRANGE', log.key, HEADER + head * RUN, HEADER + keep * RUN - 1)
       end
     end
-    redis.call('SET', log.key, pack('>I4I4I4', 0, count - head, log.units) .. kept .. packRuns(log, from, count), 'PX', ttl)
+    redis.call('PSETEX', log.key, ttl, pack('>I4I4I4', 0, count - head, log.units) .. kept .. packRuns(log, from, count))
     return
   end
   if from < stored then redis.call('SETRANGE', log.key, HEADER + from * RUN, packRuns(log, from, stored)) end
-  if count > stored then redis.call('APPEND', log.key, packRuns(log, math.max(from, stored), count)) end
+  if count > stored then redis.call('APPEND', log.key, packRuns(log, max(from, stored), count)) end
   redis.call('SETRANGE', log.key, 0, pack('>I4I4I4', head, count, log.units))
   redis.call('PEXPIRE', log.key, ttl)
 end
@@ -193,7 +198,7 @@ local function decide(first, cost, n, limits, windowsMs, peek)
     local left = limit - log.units
     if reported == 0 or left < fewest or (left == fewest and windowMs > reportedMs) then
       reported, fewest, reportedMs = w, left, windowMs
-      reset = log.units > 0 and run(log, log.head) - cutoff or (peek and 0 or windowMs)
+      reset = log.units > 0 and log.headTime - cutoff or (peek and 0 or windowMs)
     end
     if cost > left then
       local waitMs = -1
@@ -210,11 +215,11 @@ local function decide(first, cost, n, limits, windowsMs, peek)
       if refused == 0 or waitMs == -1 or (wait ~= -1 and waitMs > wait) then refused, wait = w, waitMs end
     end
   end
-  if refused > 0 then return 0, math.max(fewest, 0), wait, refused - 1 end
+  if refused > 0 then return 0, max(fewest, 0), wait, refused - 1 end
   if peek then return 1, fewest, reset, reported - 1 end
   for w = 1, n do
     local limit = limits[w]
-    record(open[w], cost, limit > MAX_RUNS and math.ceil(windowsMs[w] / MAX_RUNS) or 1)
+    record(open[w], cost, limit > MAX_RUNS and ceil(windowsMs[w] / MAX_RUNS) or 1)
   end
   return 1, fewest - cost, reset, reported - 1
 end
