@@ -8,7 +8,10 @@ import { percentile, round, runBounded } from '../lib/load.ts';
 import type { BenchScenario } from '../run.ts';
 
 /** Allows or refuses one request for an identity. */
-type Decide = (identity: string) => Promise<boolean>;
+type Decide = ((identity: string) => Promise<boolean>) & {
+  /** Decisions answered in process so far, without Redis (held refusals, in-memory block). */
+  answeredInProcess?: () => number;
+};
 
 interface Side {
   name: string;
@@ -21,7 +24,7 @@ const ROUNDS = 7;
 const freshPrefix = () => `bench:rl:${Date.now()}:${++run}:`;
 
 /**
- * Ours: the sliding-window log (server/redis/scripts/sliding-window.lua) through the typed limiter,
+ * Ours: the sliding-window log (server/redis/scripts/preflight.lua) through the typed limiter,
  * as the app builds it: held refusals on (a refused identity's next requests are refused in process
  * until a unit can have freed), the default 200 ms decision timeout.
  */
@@ -30,7 +33,9 @@ function slidingWindow(redis: Redis): Side {
     name: 'sliding-window',
     build(limit, windowMs) {
       const limiter = createLimiter({ redis, keys: createKeys(freshPrefix()), policy: { name: 'bench', windows: [{ limit, windowMs }] } });
-      return async (identity) => (await limiter.limit(identity)).allowed;
+      const decide: Decide = async (identity) => (await limiter.limit(identity)).allowed;
+      decide.answeredInProcess = () => limiter.refusedWithoutRedis;
+      return decide;
     },
   };
 }
@@ -66,26 +71,34 @@ function rateLimiterFlexible(redis: Redis, inMemoryBlock = false): Side {
 
 const identities = (n: number) => Array.from({ length: n }, (_, i) => `ip:10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
 
-/** Seconds of CPU redis-server has used so far (INFO cpu), to charge each run its server time. */
-async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
-/** Script calls (EVALSHA) Redis has run so far: what a decision answered in process saves. */
-async function scriptCalls(redis: Redis): Promise<number> {
-  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+/**
+ * What redis-server has done so far, from one probe connection of its own: its CPU seconds (INFO
+ * cpu: user + sys of the bench's private redis-server), the commands it ran (INFO commandstats,
+ * those run inside scripts included, the probe's own INFO left out) and the script calls among them.
+ */
+async function redisCounters(probe: Redis): Promise<{ cpuSeconds: number; commands: number; scripts: number }> {
+  const cpu = await probe.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
+  let commands = 0;
+  let scripts = 0;
+  for (const m of (await probe.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (m[1] === 'info') continue;
+    commands += Number(m[2]);
+    if (/^(eval|evalsha|eval_ro|evalsha_ro)$/.test(m[1]!)) scripts += Number(m[2]);
+  }
+  return { cpuSeconds: field('used_cpu_user') + field('used_cpu_sys'), commands, scripts };
 }
 
 /**
- * `settings.requests` decisions over `who` (round robin), `settings.concurrency` at a time. Besides
- * the rate, the CPU each decision cost in this process and in redis-server: unlike the rate, that
- * does not depend on what else the machine is running.
+ * `settings.requests` decisions over `who` (round robin), `settings.concurrency` at a time, so that
+ * up to that many decisions wait on Redis together. Besides the rate, what each decision cost: CPU
+ * in this process and in redis-server, Redis commands (those inside scripts counted), script calls,
+ * and decisions per script call among those that reached Redis (the batch size).
  */
 async function measure(decide: Decide, who: string[], settings: { requests: number; concurrency: number; maxSeconds: number }, probe: Redis) {
   let allowed = 0;
-  const [serverBefore, callsBefore] = [await redisCpuSeconds(probe), await scriptCalls(probe)];
+  const before = await redisCounters(probe);
+  const inProcessBefore = decide.answeredInProcess?.() ?? 0;
   const clientBefore = process.cpuUsage();
   const { latencies, seconds } = await runBounded({
     count: settings.requests,
@@ -96,9 +109,11 @@ async function measure(decide: Decide, who: string[], settings: { requests: numb
     },
   });
   const client = process.cpuUsage(clientBefore);
-  const server = (await redisCpuSeconds(probe)) - serverBefore;
-  const calls = (await scriptCalls(probe)) - callsBefore;
+  const after = await redisCounters(probe);
   const decisions = latencies.length;
+  const scripts = after.scripts - before.scripts;
+  // Ours knows which decisions it answered without Redis; for RateLimiterRedis, one script call is one decision.
+  const reachedRedis = decide.answeredInProcess ? decisions - (decide.answeredInProcess() - inProcessBefore) : scripts;
   return {
     decisions,
     allowed,
@@ -106,8 +121,10 @@ async function measure(decide: Decide, who: string[], settings: { requests: numb
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
     clientCpuUsPerDecision: round((client.user + client.system) / decisions),
-    serverCpuUsPerDecision: round((server * 1e6) / decisions),
-    redisCallsPerDecision: round(calls / decisions, 3),
+    serverCpuUsPerDecision: round(((after.cpuSeconds - before.cpuSeconds) * 1e6) / decisions),
+    commandsPerDecision: round((after.commands - before.commands) / decisions, 3),
+    redisCallsPerDecision: round(scripts / decisions, 3),
+    decisionsPerCall: round(scripts > 0 ? reachedRedis / scripts : 0, 1),
   };
 }
 
@@ -135,6 +152,22 @@ async function edgeBurst(side: Side) {
   return { allowedInBursts: before + after, burstsSpanMs: Math.round(performance.now() - started) };
 }
 
+/** One line per workload and side: the medians the report's JSON holds, for the terminal. */
+function table(results: Record<string, Record<string, unknown>>, names: string[]): string {
+  const lines = ['workload          side                                   decisions/s  Redis us/dec  cmds/dec  calls/dec  dec/call  allowed'];
+  for (const [workload, r] of Object.entries(results)) {
+    if (workload === 'edgeBurst') continue;
+    for (const name of names) {
+      const m = r[name] as Record<string, number>;
+      lines.push(
+        `${workload.padEnd(17)} ${name.padEnd(38)} ${String(m.perSecond).padStart(11)}  ${String(m.serverCpuUsPerDecision).padStart(12)}  ${String(m.commandsPerDecision).padStart(8)}  ${String(m.redisCallsPerDecision).padStart(9)}  ${String(m.decisionsPerCall).padStart(8)}  ${String(m.allowed).padStart(7)}`,
+      );
+    }
+  }
+  lines.push(`edgeBurst: ${JSON.stringify(results.edgeBurst)}`);
+  return lines.join('\n');
+}
+
 /**
  * Decisions per second of our limiter and RateLimiterRedis (at its defaults, and with its in-memory
  * block) on the same Redis, at the same concurrency, each side on its own connection configured alike.
@@ -145,16 +178,22 @@ export const rateLimitScenario: BenchScenario = {
     const logger = createLogger('silent');
     // One connection per side, configured alike (auto-pipelining on, 5 s command timeout).
     const connections = Array.from({ length: 3 }, () => createRedis({ url: redisUrl, commandTimeoutMs: 5000, logger }));
-    await Promise.all(connections.map((c) => c.connect()));
+    // INFO goes through a connection of its own, outside every side's pipeline.
+    const probe = createRedis({ url: redisUrl, commandTimeoutMs: 5000, logger });
+    await Promise.all([...connections, probe].map((c) => c.connect()));
     const sides = [slidingWindow(connections[0]!), rateLimiterFlexible(connections[1]!), rateLimiterFlexible(connections[2]!, true)];
     const ours = sides[0]!;
-    const probe = connections[0]!;
     try {
+      const half = Math.max(1, Math.round(settings.requests / 2));
       const workloads = {
-        // 100 identities x 200 decisions at 100 per minute: half allowed, half refused.
-        mixed: { who: identities(Math.max(1, Math.round(settings.requests / 200))), limit: 100 },
         // Every decision allowed: 1,000 identities far under their limit.
-        underLimit: { who: identities(1000), limit: settings.requests },
+        allowedMany: { who: identities(1000), limit: settings.requests },
+        // Every decision allowed, all for one identity.
+        allowedHot: { who: identities(1), limit: settings.requests },
+        // 100 identities x 200 decisions at 100 per minute: half allowed, half refused.
+        halfRefusedMany: { who: identities(Math.max(1, Math.round(settings.requests / 200))), limit: 100 },
+        // One identity, its limit half the decisions: the first half allowed, the rest refused.
+        halfRefusedHot: { who: identities(1), limit: half },
       };
       for (const side of sides) await measure(side.build(100, 60_000), identities(100), { ...settings, requests: 2000 }, probe); // warm-up
       const results: Record<string, Record<string, unknown>> = {};
@@ -176,8 +215,11 @@ export const rateLimitScenario: BenchScenario = {
           p99Ms: median(of, 'p99Ms'),
           clientCpuUsPerDecision: median(of, 'clientCpuUsPerDecision'),
           serverCpuUsPerDecision: median(of, 'serverCpuUsPerDecision'),
+          commandsPerDecision: median(of, 'commandsPerDecision'),
           redisCallsPerDecision: median(of, 'redisCallsPerDecision'),
+          decisionsPerCall: median(of, 'decisionsPerCall'),
           perSecondByRound: of.map((m) => m.perSecond),
+          serverCpuUsPerDecisionByRound: of.map((m) => m.serverCpuUsPerDecision),
         });
         // Exact: every identity got exactly its limit (or every request, when under it).
         const expectedAllowed = Math.min(settings.requests, who.length * limit);
@@ -192,17 +234,18 @@ export const rateLimitScenario: BenchScenario = {
         // seconds apart, under much the same load from the rest of the machine.
         const cpu = (m: Measured) => m.clientCpuUsPerDecision + m.serverCpuUsPerDecision;
         const paired = (theirs: Side, ratio: (a: Measured, b: Measured) => number) =>
-          middle(runs.get(ours)!.map((m, r) => ratio(m, runs.get(theirs)![r]!)));
+          round(middle(runs.get(ours)!.map((m, r) => ratio(m, runs.get(theirs)![r]!))), 3);
         for (const theirs of sides.slice(1)) {
           ratios[`decisions per second, ${ours.name} / ${theirs.name} (${name})`] = paired(theirs, (a, b) => a.perSecond / b.perSecond);
-          ratios[`CPU per decision, ${theirs.name} / ${ours.name} (${name})`] = paired(theirs, (a, b) => cpu(b) / cpu(a));
+          ratios[`Redis CPU per decision, ${theirs.name} / ${ours.name} (${name})`] = paired(theirs, (a, b) => b.serverCpuUsPerDecision / a.serverCpuUsPerDecision);
+          ratios[`CPU per decision (bench process + Redis), ${theirs.name} / ${ours.name} (${name})`] = paired(theirs, (a, b) => cpu(b) / cpu(a));
         }
       }
       results.edgeBurst = { limit: 50, windowMs: 1000 };
       for (const side of sides.slice(0, 2)) results.edgeBurst[side.name] = await edgeBurst(side);
-      return { results, ratios };
+      return { results, ratios, table: table(results, sides.map((side) => side.name)) };
     } finally {
-      await Promise.all(connections.map(closeRedis));
+      await Promise.all([...connections, probe].map(closeRedis));
     }
   },
 };

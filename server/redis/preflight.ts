@@ -57,9 +57,31 @@ export interface PreflightOptions {
   maxBatch?: number;
 }
 
+/** A rate-limit decision alone (createLimiter's `limit` and `peek`): one identity's window keys. */
+export interface LimitOnly {
+  /** One key per window of `windows`. */
+  keys: readonly string[];
+  cost: number;
+  /** Decide without recording or writing anything. */
+  peek?: boolean;
+  /** The policy's windows: decisions with the same array share a call. */
+  windows: readonly { limit: number; windowMs: number }[];
+}
+
 export interface Preflight {
   /** Runs the entry with the others issued in this turn of the event loop; rejects when Redis fails or is slow. */
   run(entry: PreflightEntry): Promise<PreflightReply>;
+  /**
+   * A decision alone, with the others issued in this turn of the event loop for the same windows,
+   * in the script's compact layout (no session, no reads); its `charged` is 0. Rejects like `run`.
+   */
+  limit(decision: LimitOnly): Promise<Decision>;
+}
+
+interface QueuedLimit {
+  decision: LimitOnly;
+  resolve(decision: Decision): void;
+  reject(err: unknown): void;
 }
 
 interface Queued {
@@ -119,6 +141,63 @@ export function createPreflight({ redis, timeoutMs, maxBatch = 64 }: PreflightOp
     );
   }
 
+  let limits: QueuedLimit[] = [];
+
+  function flushLimits(): void {
+    const all = limits;
+    limits = [];
+    // Decisions of one policy (the same windows) share a call; a limiter has one policy.
+    let start = 0;
+    for (let i = 1; i <= all.length; i++) {
+      if (i === all.length || all[i]!.decision.windows !== all[start]!.decision.windows || i - start === perCall) {
+        sendLimits(all.slice(start, i));
+        start = i;
+      }
+    }
+  }
+
+  function sendLimits(batch: QueuedLimit[]): void {
+    const windows = batch[0]!.decision.windows;
+    const keys: string[] = [];
+    const args: (string | number)[] = [-batch.length, windows.length];
+    for (const w of windows) args.push(w.limit, w.windowMs);
+    for (const { decision } of batch) {
+      keys.push(...decision.keys);
+      args.push(decision.peek ? 0 : decision.cost);
+    }
+    const timer = setTimeout(
+      () => setImmediate(() => fail(new TimeoutError(`redis preflight: no answer within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+    let settled = false;
+    function fail(err: unknown) {
+      if (settled) return;
+      settled = true;
+      for (const q of batch) q.reject(err);
+    }
+    (redis.preflight(keys.length, ...keys, ...args) as unknown as Promise<number[]>).then(
+      (flat) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        for (let i = 0, o = 0; i < batch.length; i++, o += 4) {
+          batch[i]!.resolve([flat[o] as 0 | 1, flat[o + 1]!, flat[o + 2]!, flat[o + 3]!, 0]);
+        }
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        fail(err);
+      },
+    );
+  }
+
+  function enqueueLimit(decision: LimitOnly): Promise<Decision> {
+    return new Promise((resolve, reject) => {
+      if (limits.length === 0) setImmediate(flushLimits);
+      limits.push({ decision, resolve, reject });
+    });
+  }
+
   function enqueue(entry: PreflightEntry): Promise<PreflightReply> {
     return new Promise((resolve, reject) => {
       if (queue.length === 0) setImmediate(flush);
@@ -141,6 +220,7 @@ export function createPreflight({ redis, timeoutMs, maxBatch = 64 }: PreflightOp
 
   return {
     run: cluster ? runSplit : enqueue,
+    limit: enqueueLimit,
   };
 }
 

@@ -257,16 +257,14 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, on
       if (hold) return hold;
       const sentAt = monotonicNow();
       try {
-        const { decision } = await preflight.run({ limit: part(cost, identity) });
-        return settle(decision, identity, cost, sentAt);
+        return settle(await preflight.limit({ keys: keysOf(identity), cost, windows: policy.windows }), identity, cost, sentAt);
       } catch (err) {
         return settle(null, identity, cost, sentAt, err);
       }
     },
     async peek(identity) {
       try {
-        const { decision } = await preflight.run({ limit: { ...part(1, identity), peek: true } });
-        return decision === null ? failed(undefined) : answered(decision);
+        return answered(await preflight.limit({ keys: keysOf(identity), cost: 1, peek: true, windows: policy.windows }));
       } catch (err) {
         return failed(err);
       }

@@ -3,7 +3,8 @@
   resolve a session (and touch it when due), decide a rate limit for the caller it found, read
   cache keys. Called with numkeys first; every key is in KEYS, entries name theirs by index.
 
-  ARGV[1]  number of entries; then per entry:
+  ARGV[1]  number of entries (negative: a batch of rate-limit decisions only, in the compact
+           layout described where it is read); then per entry:
     s       session record key index (0: no session part); when > 0, then:
               the index key (s+1), the roles key (s+2); token hash, idle timeout ms,
               touch interval ms (0: always touch)
@@ -58,42 +59,65 @@ end
 
 --[[ Sliding-window logs. A log is a string: a header {head, runs, units} (3 x u32), then runs of
   {time ms (i8), units (u32)}, oldest first. Runs before `head` have left the window; `units`
-  counts those after it. Read and written in place (GETRANGE, SETRANGE, APPEND), so a decision
-  costs the same whatever the log holds; each log is read once per call and written once. ]]
-local logs = {}
-local function openLog(key)
+  counts those after it. Each log is read once per call and written once, and a decision costs
+  the same whatever the log holds: the first read is the header with up to PREFIX runs. A log
+  that fits in it (the common case) is decided in memory and written back whole, without the
+  runs that have left, by one PSETEX (value and TTL). A longer one is read and written in place
+  (GETRANGE of single runs, SETRANGE, APPEND, then PEXPIRE). ]]
+local PREFIX = 32 -- runs read with the header
+local floor, ceil, min, max = math.floor, math.ceil, math.min, math.max
+local PREFIX_LAST = tostring(HEADER + PREFIX * RUN - 1) -- numbers given to redis.call as text: no conversion per call
+local logs, opened = {}, {} -- by key; in the order opened
+local ttlText = {} -- window ms -> its TTL (window + 1 ms) as text
+local function openLog(key, windowMs)
   local log = logs[key]
   if log then return log end
-  local h = redis.call('GETRANGE', key, 0, HEADER - 1)
-  log = { key = key, runs = {}, dirty = {} }
-  if #h == HEADER then
-    log.head, log.count, log.units = unpack('>I4I4I4', h)
-  else
-    log.head, log.count, log.units = 0, 0, 0
-  end
-  log.stored = log.count
+  local h = redis.call('GETRANGE', key, '0', PREFIX_LAST)
+  local head, count, units = 0, 0, 0
+  if #h >= HEADER then head, count, units = unpack('>I4I4I4', h) end
+  -- from: the first run this call changed or added; runs from it on live in `tail*` (the last)
+  -- and `changed` (the others, only when one call adds several).
+  log = { key = key, raw = h, whole = #h == HEADER + count * RUN or #h < HEADER, inRaw = floor((#h - HEADER) / RUN), headTime = 0,
+          head = head, count = count, units = units, stored = count, from = false, tailTime = 0, tailUnits = 0,
+          windowMs = windowMs }
   logs[key] = log
+  opened[#opened + 1] = log
   return log
 end
 
--- Run i (0-based): {time, units}, read at most once per call.
+-- Run i (0-based): time, units.
 local function run(log, i)
-  local r = log.runs[i]
+  if log.from and i >= log.from then
+    if i == log.count - 1 then return log.tailTime, log.tailUnits end
+    local r = log.changed[i]
+    return r[1], r[2]
+  end
+  if i < log.inRaw then
+    local time, units = unpack('>i8I4', log.raw, HEADER + i * RUN + 1)
+    return time, units
+  end
+  local read = log.read or {}
+  log.read = read
+  local r = read[i]
   if not r then
     local at = HEADER + i * RUN
     local time, units = unpack('>i8I4', redis.call('GETRANGE', log.key, at, at + RUN - 1))
     r = { time, units }
-    log.runs[i] = r
+    read[i] = r
   end
-  return r
+  return r[1], r[2]
 end
 
--- Drops the runs that have left the window (time <= cutoff); amortised O(1) per unit.
+-- Drops the runs that have left the window (time <= cutoff); amortised O(1) per unit. Leaves
+-- the time of the oldest run left in `headTime`.
 local function expire(log, cutoff)
   while log.units > 0 and log.head < log.count do
-    local r = run(log, log.head)
-    if r[1] > cutoff then return end
-    log.units = log.units - r[2]
+    local time, units = run(log, log.head)
+    if time > cutoff then
+      log.headTime = time
+      return
+    end
+    log.units = log.units - units
     log.head = log.head + 1
   end
   if log.units == 0 then log.head = log.count end
@@ -102,74 +126,79 @@ end
 -- Records `cost` units now. Units share a run within `grain` ms; a run carries its newest
 -- unit's time, so a merged unit never leaves before its own time would (the strict side).
 local function record(log, cost, grain)
-  local time = now
-  local last = log.count > 0 and run(log, log.count - 1)
-  if last and last[1] > time then time = last[1] end -- Redis' clock stepped back: keep order
-  if last and log.head < log.count and math.floor(last[1] / grain) == math.floor(time / grain) then
-    last[1], last[2] = time, last[2] + cost
-    log.dirty[log.count - 1] = true
+  local time, last, lastUnits = now, false, 0
+  if log.count > 0 then last, lastUnits = run(log, log.count - 1) end
+  if last and last > time then time = last end -- Redis' clock stepped back: keep order
+  if last and log.head < log.count and floor(last / grain) == floor(time / grain) then
+    if not log.from then log.from = log.count - 1 end
+    log.tailTime, log.tailUnits = time, lastUnits + cost
   else
-    log.runs[log.count] = { time, cost }
+    if log.from then
+      log.changed = log.changed or {}
+      log.changed[log.count - 1] = { log.tailTime, log.tailUnits }
+    else
+      log.from = log.count
+    end
+    log.tailTime, log.tailUnits = time, cost
     log.count = log.count + 1
   end
   log.units = log.units + cost
-  log.changed = true
 end
 
-local function packRun(r) return pack('>i8I4', r[1], r[2]) end
+local function packRuns(log, from, to)
+  if from == to - 1 then return pack('>i8I4', run(log, from)) end
+  local parts = {}
+  for i = from, to - 1 do parts[#parts + 1] = pack('>i8I4', run(log, i)) end
+  return table.concat(parts)
+end
 
-local function save(log, windowMs)
-  if not log.changed then return end
-  local ttl = windowMs + 1
-  if log.head >= log.stored or (log.head >= 16 and log.head * 2 >= log.count) then
-    -- Mostly runs that have left: rewrite without them.
-    local parts = { pack('>I4I4I4', 0, log.count - log.head, log.units) }
-    if log.head < log.stored then
-      local kept = redis.call('GETRANGE', log.key, HEADER + log.head * RUN, HEADER + log.stored * RUN - 1)
-      for i = log.head, log.stored - 1 do
-        if log.dirty[i] then
-          local at = (i - log.head) * RUN
-          kept = kept:sub(1, at) .. packRun(log.runs[i]) .. kept:sub(at + RUN + 1)
-        end
+local function save(log)
+  if not log.from then return end
+  local ttl = ttlText[log.windowMs]
+  if not ttl then
+    ttl = tostring(log.windowMs + 1)
+    ttlText[log.windowMs] = ttl
+  end
+  local head, stored, count = log.head, log.stored, log.count
+  local from = max(log.from, head)
+  if log.whole or head >= stored or (head >= 16 and head * 2 >= count) then
+    -- Written whole, without the runs that have left: all in memory, or mostly runs that have left.
+    local kept = ''
+    local keep = min(from, stored)
+    if head < keep then
+      if log.whole then
+        kept = log.raw:sub(HEADER + head * RUN + 1, HEADER + keep * RUN)
+      else
+        kept = redis.call('GETRANGE', log.key, HEADER + head * RUN, HEADER + keep * RUN - 1)
       end
-      parts[2] = kept
     end
-    for i = math.max(log.head, log.stored), log.count - 1 do parts[#parts + 1] = packRun(log.runs[i]) end
-    redis.call('SET', log.key, table.concat(parts), 'PX', ttl)
+    redis.call('PSETEX', log.key, ttl, pack('>I4I4I4', 0, count - head, log.units) .. kept .. packRuns(log, from, count))
     return
   end
-  for i in pairs(log.dirty) do
-    if i < log.stored then redis.call('SETRANGE', log.key, HEADER + i * RUN, packRun(log.runs[i])) end
-  end
-  if log.count > log.stored then
-    local added = {}
-    for i = log.stored, log.count - 1 do added[#added + 1] = packRun(log.runs[i]) end
-    redis.call('APPEND', log.key, table.concat(added))
-  end
-  redis.call('SETRANGE', log.key, 0, pack('>I4I4I4', log.head, log.count, log.units))
+  if from < stored then redis.call('SETRANGE', log.key, HEADER + from * RUN, packRuns(log, from, stored)) end
+  if count > stored then redis.call('APPEND', log.key, packRuns(log, max(from, stored), count)) end
+  redis.call('SETRANGE', log.key, 0, pack('>I4I4I4', head, count, log.units))
   redis.call('PEXPIRE', log.key, ttl)
 end
 
-local windowOf = {} -- log key -> window ms, for save()
+local open = {} -- decide()'s logs, by window
 
--- Spends `cost` units in every window (keys at first .. first + #windows - 1), or none when any
--- window lacks room (or when only peeking). Returns {allowed, remaining, waitMs, window}.
-local function decide(first, cost, windows, peek)
+-- Spends `cost` units in every window (keys at first .. first + n - 1; window w allows limits[w]
+-- units per windowMs[w]), or none when any window lacks room (or when only peeking). Returns
+-- allowed (1/0), remaining, waitMs, window (0-based).
+local function decide(first, cost, n, limits, windowsMs, peek)
   local refused, wait = 0, -1 -- the refusing window with the longest wait
-  local reported, fewest, reset = 0, 0, 0 -- the window with the fewest units left
-  local open = {}
-  for w = 1, #windows do
-    local limit, windowMs = windows[w][1], windows[w][2]
-    local key = KEYS[first + w - 1]
-    local log = openLog(key)
-    windowOf[key] = windowMs
+  local reported, fewest, reset, reportedMs = 0, 0, 0, 0 -- the window with the fewest units left
+  for w = 1, n do
+    local limit, windowMs = limits[w], windowsMs[w]
+    local log = openLog(KEYS[first + w - 1], windowMs)
     local cutoff = now - windowMs
     expire(log, cutoff)
     open[w] = log
     local left = limit - log.units
-    if reported == 0 or left < fewest or (left == fewest and windowMs > windows[reported][2]) then
-      reported, fewest = w, left
-      reset = log.units > 0 and run(log, log.head)[1] - cutoff or (peek and 0 or windowMs)
+    if reported == 0 or left < fewest or (left == fewest and windowMs > reportedMs) then
+      reported, fewest, reportedMs = w, left, windowMs
+      reset = log.units > 0 and log.headTime - cutoff or (peek and 0 or windowMs)
     end
     if cost > left then
       local waitMs = -1
@@ -177,22 +206,49 @@ local function decide(first, cost, windows, peek)
         -- Room comes when `cost - left` units have left: when the run holding the last of them does.
         local need, i = cost - left, log.head
         while true do
-          local r = run(log, i)
-          need = need - r[2]
-          if need <= 0 then waitMs = r[1] - cutoff break end
+          local time, units = run(log, i)
+          need = need - units
+          if need <= 0 then waitMs = time - cutoff break end
           i = i + 1
         end
       end
       if refused == 0 or waitMs == -1 or (wait ~= -1 and waitMs > wait) then refused, wait = w, waitMs end
     end
   end
-  if refused > 0 then return { 0, math.max(fewest, 0), wait, refused - 1 } end
-  if peek then return { 1, fewest, reset, reported - 1 } end
-  for w = 1, #windows do
-    local limit, windowMs = windows[w][1], windows[w][2]
-    record(open[w], cost, limit > MAX_RUNS and math.ceil(windowMs / MAX_RUNS) or 1)
+  if refused > 0 then return 0, max(fewest, 0), wait, refused - 1 end
+  if peek then return 1, fewest, reset, reported - 1 end
+  for w = 1, n do
+    local limit = limits[w]
+    record(open[w], cost, limit > MAX_RUNS and ceil(windowsMs[w] / MAX_RUNS) or 1)
   end
-  return { 1, fewest - cost, reset, reported - 1 }
+  return 1, fewest - cost, reset, reported - 1
+end
+
+local m = tonumber(ARGV[1])
+if m < 0 then
+  -- A batch of rate-limit decisions only, all for one policy (createLimiter's limit and peek):
+  -- ARGV: -entries, n windows, limit and window ms per window, then per entry its cost (0: peek
+  -- at 1 unit); KEYS: n window keys per entry. Reply: flat, 4 per entry {allowed 1/0,
+  -- remaining, waitMs, window (0-based)}.
+  local n = tonumber(ARGV[2])
+  local limits, windowsMs = {}, {}
+  for w = 1, n do limits[w], windowsMs[w] = tonumber(ARGV[1 + 2 * w]), tonumber(ARGV[2 + 2 * w]) end
+  local out, o, at = {}, 0, 3 + 2 * n
+  for e = 1, -m do
+    local cost = ARGV[at + e - 1]
+    local allowed, remaining, waitMs, window
+    if cost == '1' then
+      allowed, remaining, waitMs, window = decide((e - 1) * n + 1, 1, n, limits, windowsMs, false)
+    elseif cost == '0' then
+      allowed, remaining, waitMs, window = decide((e - 1) * n + 1, 1, n, limits, windowsMs, true)
+    else
+      allowed, remaining, waitMs, window = decide((e - 1) * n + 1, tonumber(cost), n, limits, windowsMs, false)
+    end
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = allowed, remaining, waitMs, window
+    o = o + 4
+  end
+  for i = 1, #opened do save(opened[i]) end
+  return out
 end
 
 local replies = {}
@@ -211,11 +267,11 @@ for e = 1, tonumber(ARGV[1]) do
   if n > 0 then
     local cost, peek = tonumber(ARGV[a + 1]), ARGV[a + 2] == '1'
     local sessionKeys, otherKeys = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-    local windows = {}
-    for w = 1, n do windows[w] = { tonumber(ARGV[a + 3 + 2 * w]), tonumber(ARGV[a + 4 + 2 * w]) } end
-    a = a + 5 + 2 * n
     local charged = (session and sessionKeys > 0) and 1 or 0
-    decision = decide(charged == 1 and sessionKeys or otherKeys, cost, windows, peek)
+    local limits, windowsMs = {}, {}
+    for w = 1, n do limits[w], windowsMs[w] = tonumber(ARGV[a + 3 + 2 * w]), tonumber(ARGV[a + 4 + 2 * w]) end
+    decision = { decide(charged == 1 and sessionKeys or otherKeys, cost, n, limits, windowsMs, peek) }
+    a = a + 5 + 2 * n
     decision[5] = charged
   else
     a = a + 1
@@ -228,5 +284,5 @@ for e = 1, tonumber(ARGV[1]) do
   replies[e] = { session, decision, reads }
 end
 
-for key, log in pairs(logs) do save(log, windowOf[key]) end
+for i = 1, #opened do save(opened[i]) end
 return replies
