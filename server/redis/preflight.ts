@@ -110,35 +110,43 @@ export function createPreflight({ redis, timeoutMs, maxBatch = 64 }: PreflightOp
     for (let i = 0; i < batch.length; i += perCall) send(batch.slice(i, i + perCall));
   }
 
-  function send(batch: Queued[]): void {
-    const keys: string[] = [];
-    const args: (string | number)[] = [batch.length];
-    for (const { entry } of batch) encode(entry, keys, args);
-    const timer = setTimeout(
-      () => setImmediate(() => fail(new TimeoutError(`redis preflight: no answer within ${timeoutMs} ms`))),
-      timeoutMs,
-    );
+  /**
+   * One script call for `batch`; `answer` hands each waiter its part of the reply. A call without
+   * an answer by `timeoutMs` fails them all; its timer's failure waits one more turn of the event
+   * loop (setImmediate), so an answer that already arrived while the process was busy wins.
+   */
+  function call<R, W extends { reject(err: unknown): void }>(batch: W[], keys: string[], args: (string | number)[], answer: (reply: R) => void): void {
     let settled = false;
-    function fail(err: unknown) {
+    const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
-      for (const q of batch) q.reject(err);
-    }
-    redis.preflight(keys.length, ...keys, ...args).then(
-      (replies: [SessionRow | null, Decision | null, (string | null)[]][]) => {
+      for (const waiter of batch) waiter.reject(err);
+    };
+    const timer = setTimeout(() => setImmediate(() => fail(new TimeoutError(`redis preflight: no answer within ${timeoutMs} ms`))), timeoutMs);
+    (redis.preflight(keys.length, ...keys, ...args) as unknown as Promise<R>).then(
+      (reply) => {
         clearTimeout(timer);
         if (settled) return;
         settled = true;
-        for (let i = 0; i < batch.length; i++) {
-          const [session, decision, reads] = replies[i]!;
-          batch[i]!.resolve({ session, decision, reads });
-        }
+        answer(reply);
       },
       (err: unknown) => {
         clearTimeout(timer);
         fail(err);
       },
     );
+  }
+
+  function send(batch: Queued[]): void {
+    const keys: string[] = [];
+    const args: (string | number)[] = [batch.length];
+    for (const { entry } of batch) encode(entry, keys, args);
+    call(batch, keys, args, (replies: [SessionRow | null, Decision | null, (string | null)[]][]) => {
+      for (let i = 0; i < batch.length; i++) {
+        const [session, decision, reads] = replies[i]!;
+        batch[i]!.resolve({ session, decision, reads });
+      }
+    });
   }
 
   let limits: QueuedLimit[] = [];
@@ -156,6 +164,7 @@ export function createPreflight({ redis, timeoutMs, maxBatch = 64 }: PreflightOp
     }
   }
 
+  /** Decisions alone, in the script's compact layout: the windows once, then keys and a cost each; 4 integers back each. */
   function sendLimits(batch: QueuedLimit[]): void {
     const windows = batch[0]!.decision.windows;
     const keys: string[] = [];
@@ -165,30 +174,11 @@ export function createPreflight({ redis, timeoutMs, maxBatch = 64 }: PreflightOp
       keys.push(...decision.keys);
       args.push(decision.peek ? 0 : decision.cost);
     }
-    const timer = setTimeout(
-      () => setImmediate(() => fail(new TimeoutError(`redis preflight: no answer within ${timeoutMs} ms`))),
-      timeoutMs,
-    );
-    let settled = false;
-    function fail(err: unknown) {
-      if (settled) return;
-      settled = true;
-      for (const q of batch) q.reject(err);
-    }
-    (redis.preflight(keys.length, ...keys, ...args) as unknown as Promise<number[]>).then(
-      (flat) => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        for (let i = 0, o = 0; i < batch.length; i++, o += 4) {
-          batch[i]!.resolve([flat[o] as 0 | 1, flat[o + 1]!, flat[o + 2]!, flat[o + 3]!, 0]);
-        }
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        fail(err);
-      },
-    );
+    call(batch, keys, args, (flat: number[]) => {
+      for (let i = 0, o = 0; i < batch.length; i++, o += 4) {
+        batch[i]!.resolve([flat[o] as 0 | 1, flat[o + 1]!, flat[o + 2]!, flat[o + 3]!, 0]);
+      }
+    });
   }
 
   function enqueueLimit(decision: LimitOnly): Promise<Decision> {
