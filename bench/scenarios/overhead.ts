@@ -1,3 +1,4 @@
+import { intFlag, loadFlag, type LoadFlags } from '../lib/cli.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,23 +32,15 @@ import type { BenchScenario } from '../run.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
-interface Options {
+interface Options extends LoadFlags {
   variants: OverheadVariant[];
-  rounds: number;
-  seconds: number;
-  warmup: number;
-  connections: number;
   /** A fixed offered load (autocannon -R) so every variant serves the same rate; 0: closed loop. */
   rate: number;
 }
 
 function parseOptions(args: string[]): Options {
   const opts: Options = { variants: [...overheadVariants], rounds: 5, seconds: 5, warmup: 2, connections: 50, rate: 0 };
-  const num = (flag: string, v: string | undefined, min: number, max: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`bench overhead: ${flag} expects an integer ${min}..${max} (got ${v})`);
-    return n;
-  };
+  const num = (flag: string, v: string | undefined, min: number, max: number) => intFlag('overhead', flag, v, min, max);
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? args[++i];
@@ -58,23 +51,11 @@ function parseOptions(args: string[]): Options {
           return v as OverheadVariant;
         });
         break;
-      case '--rounds':
-        opts.rounds = num(flag, value(), 1, 20);
-        break;
-      case '--seconds':
-        opts.seconds = num(flag, value(), 1, 60);
-        break;
-      case '--warmup':
-        opts.warmup = num(flag, value(), 0, 30);
-        break;
-      case '--connections':
-        opts.connections = num(flag, value(), 1, 1000);
-        break;
       case '--rate':
         opts.rate = num(flag, value(), 0, 1_000_000);
         break;
       default:
-        throw new Error(`bench overhead: unknown option ${args[i]}`);
+        if (!loadFlag('overhead', opts, flag, value)) throw new Error(`bench overhead: unknown option ${args[i]}`);
     }
   }
   return opts;

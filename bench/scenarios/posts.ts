@@ -1,3 +1,4 @@
+import { intFlag, loadFlag, type LoadFlags } from '../lib/cli.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -75,14 +76,10 @@ function runtime(name: RuntimeName): Runtime {
   }
 }
 
-interface Options {
+interface Options extends LoadFlags {
   runtimes: RuntimeName[];
   variants: { name: string; env: Record<string, string> }[];
   variantsOn: RuntimeName[] | 'all';
-  rounds: number;
-  seconds: number;
-  warmup: number;
-  connections: number;
   pipelining: number;
   workers: number;
 }
@@ -90,11 +87,7 @@ interface Options {
 export function parseOptions(args: string[]): Options {
   const opts: Options = { runtimes: ['node20', 'node24', 'bun'], variants: [], variantsOn: ['node20'], rounds: 4, seconds: 5, warmup: 1, connections: 50, pipelining: 1, workers: 0 };
   let variantsGiven = false;
-  const num = (flag: string, v: string | undefined, min: number, max: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`bench posts: ${flag} expects an integer ${min}..${max} (got ${v})`);
-    return n;
-  };
+  const num = (flag: string, v: string | undefined, min: number, max: number) => intFlag('posts', flag, v, min, max);
   const runtimeList = (v: string | undefined) =>
     (v ?? '').split(',').map((r) => {
       if (r !== 'node20' && r !== 'node24' && r !== 'bun') throw new Error(`bench posts: unknown runtime "${r}" (node20, node24, bun)`);
@@ -121,18 +114,6 @@ export function parseOptions(args: string[]): Options {
         opts.variants.push({ name: m[1]!, env: Object.fromEntries(m[2]!.split(',').map((kv) => kv.split(/=(.*)/s, 2) as [string, string])) });
         break;
       }
-      case '--rounds':
-        opts.rounds = num(flag, value(), 1, 20);
-        break;
-      case '--seconds':
-        opts.seconds = num(flag, value(), 1, 60);
-        break;
-      case '--warmup':
-        opts.warmup = num(flag, value(), 0, 30);
-        break;
-      case '--connections':
-        opts.connections = num(flag, value(), 1, 1000);
-        break;
       case '--pipelining':
         opts.pipelining = num(flag, value(), 1, 100);
         break;
@@ -140,7 +121,7 @@ export function parseOptions(args: string[]): Options {
         opts.workers = num(flag, value(), 0, 8);
         break;
       default:
-        throw new Error(`bench posts: unknown option ${args[i]}`);
+        if (!loadFlag('posts', opts, flag, value)) throw new Error(`bench posts: unknown option ${args[i]}`);
     }
   }
   if (!variantsGiven) opts.variants.push({ name: 'access-log-off', env: { LOG_LEVEL: 'warn' } });
