@@ -14,8 +14,6 @@ export interface SessionPart {
 /** A rate-limit decision for whoever the session part finds: its keys when found, else `otherKeys`. */
 export interface LimitPart {
   cost: number;
-  /** Decide without recording or writing anything. */
-  peek?: boolean;
   windows: readonly { limit: number; windowMs: number }[];
   /** One key per window, for the session's user; omitted when there is no session part. */
   sessionKeys?: readonly string[];
@@ -230,7 +228,7 @@ function encode({ session, limit, reads }: PreflightEntry, keys: string[], args:
     }
     const otherAt = keys.length + 1;
     keys.push(...limit.otherKeys);
-    args.push(limit.windows.length, limit.cost, limit.peek ? 1 : 0, sessionAt, otherAt);
+    args.push(limit.windows.length, limit.cost, sessionAt, otherAt);
     for (const w of limit.windows) args.push(w.limit, w.windowMs);
   } else {
     args.push(0);

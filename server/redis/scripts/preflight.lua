@@ -8,10 +8,9 @@
     s       session record key index (0: no session part); when > 0, then:
               the index key (s+1), the roles key (s+2); token hash, idle timeout ms,
               touch interval ms (0: always touch)
-    n       windows of the limit part (0: none); when > 0, then: cost, 1 to only peek (record
-              and write nothing), the key index of the first window for a found session (0:
-              none), the same for everyone else, then limit and window ms per window (a
-              caller's window keys are consecutive)
+    n       windows of the limit part (0: none); when > 0, then: cost, the key index of the
+              first window for a found session (0: none), the same for everyone else, then
+              limit and window ms per window (a caller's window keys are consecutive)
     r       reads, then r key indexes (GET each)
 
   Reply per entry: { session, decision, reads }
@@ -265,13 +264,12 @@ for e = 1, tonumber(ARGV[1]) do
 
   local n = tonumber(ARGV[a])
   if n > 0 then
-    local cost, peek = tonumber(ARGV[a + 1]), ARGV[a + 2] == '1'
-    local sessionKeys, otherKeys = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+    local cost, sessionKeys, otherKeys = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
     local charged = (session and sessionKeys > 0) and 1 or 0
     local limits, windowsMs = {}, {}
-    for w = 1, n do limits[w], windowsMs[w] = tonumber(ARGV[a + 3 + 2 * w]), tonumber(ARGV[a + 4 + 2 * w]) end
-    decision = { decide(charged == 1 and sessionKeys or otherKeys, cost, n, limits, windowsMs, peek) }
-    a = a + 5 + 2 * n
+    for w = 1, n do limits[w], windowsMs[w] = tonumber(ARGV[a + 2 + 2 * w]), tonumber(ARGV[a + 3 + 2 * w]) end
+    decision = { decide(charged == 1 and sessionKeys or otherKeys, cost, n, limits, windowsMs, false) }
+    a = a + 4 + 2 * n
     decision[5] = charged
   else
     a = a + 1
