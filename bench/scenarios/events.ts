@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { get, Agent, type IncomingMessage } from 'node:http';
 import { freePort } from '../../server/redis/local-server.ts';
-import { startServerProcess } from '../../test/helpers/process.ts';
+import { nodeEntry, startServerProcess } from '../../test/helpers/process.ts';
 import { percentile, round } from '../lib/load.ts';
 import type { BenchScenario } from '../run.ts';
 
@@ -42,7 +42,7 @@ export const eventsScenario: BenchScenario = {
     const prefix = `bench-events:${Date.now()}:`;
     const a = await buildApp({ REDIS_KEY_PREFIX: prefix });
     const port = await freePort();
-    const b = await startServerProcess(['node_modules/.bin/tsx', 'server/main.node.ts'], {
+    const b = await startServerProcess(nodeEntry, {
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: prefix,
       DATABASE_URL: 'memory://',

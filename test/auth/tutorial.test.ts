@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../server/redis/local-server.ts';
 import { testPrefix } from '../helpers/app.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
+import { nodeEntry, startServerProcess, type ServerProcess } from '../helpers/process.ts';
 
 // The tutorial's curl examples, verbatim but for the port, against the real Node entry (what
 // `npm start` runs) on a fresh in-memory SQL store: the demo user is seeded at start-up.
@@ -21,7 +21,7 @@ const sh = (script: string) => execFileSync('bash', ['-c', script], { encoding: 
 describe('tutorial curl examples against a real server process', () => {
   it('login answers { sessionId, user }, and the following Bearer calls work', async () => {
     const port = await freePort();
-    running = await startServerProcess(['node_modules/.bin/tsx', 'server/main.node.ts'], {
+    running = await startServerProcess(nodeEntry, {
       REDIS_URL: inject('redisUrl'),
       REDIS_KEY_PREFIX: testPrefix(),
       DATABASE_URL: 'memory://',

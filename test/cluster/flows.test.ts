@@ -17,7 +17,7 @@ import type { Db } from '../../server/db/db.ts';
 import { author, createPost, getJson } from '../posts/helpers.ts';
 import { client, postCreated, subscribePosts, until } from '../events/helpers.ts';
 import { listen } from '../helpers/server.ts';
-import { startServerProcess } from '../helpers/process.ts';
+import { nodeEntry, startServerProcess } from '../helpers/process.ts';
 import { freePort } from '../../server/redis/local-server.ts';
 import { createClient } from '../../client/index.ts';
 import { logSize } from '../ratelimit/log.ts';
@@ -286,7 +286,7 @@ describe('pub/sub, live events and health on the cluster', () => {
   });
 
   it('the Node entry started with REDIS_CLUSTER_NODES serves on the cluster and shuts down cleanly (QUIT to every node)', async () => {
-    const running = await startServerProcess(['node_modules/.bin/tsx', 'server/main.node.ts'], {
+    const running = await startServerProcess(nodeEntry, {
       REDIS_CLUSTER_NODES: cluster.nodes.join(','),
       REDIS_URL: 'redis://127.0.0.1:1', // ignored when REDIS_CLUSTER_NODES is set
       REDIS_KEY_PREFIX: testPrefix(),

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../server/redis/local-server.ts';
 import { testPrefix } from '../helpers/app.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
+import { nodeEntry, startServerProcess, type ServerProcess } from '../helpers/process.ts';
 import { sseReader, type WireEvent } from './helpers.ts';
 
 const entries = {
-  node: ['node_modules/.bin/tsx', 'server/main.node.ts'],
+  node: nodeEntry,
   bun: ['node_modules/.bin/bun', 'server/main.bun.ts'],
 } as const;
 

@@ -11,8 +11,16 @@ export interface ServerProcess {
 }
 
 /**
+ * The Node entry as `npm start` runs it, on the Node running the tests: one process, TypeScript
+ * loaded by tsx's hook. Not tsx's CLI, whose parent process relays SIGTERM and kills the server
+ * when it does not acknowledge the signal within 30 ms, which a busy machine misses (exit 143
+ * instead of a graceful 0).
+ */
+export const nodeEntry = [process.execPath, '--import', 'tsx', 'server/main.node.ts'];
+
+/**
  * Starts a server entry as a real process on 127.0.0.1 and waits until /health answers.
- * `command` is e.g. ['node_modules/.bin/tsx', 'server/main.node.ts'].
+ * `command` is e.g. `nodeEntry`.
  */
 export async function startServerProcess(command: string[], env: Record<string, string>, port: number, timeoutMs = 45_000): Promise<ServerProcess> {
   const [bin, ...args] = command;

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../server/redis/local-server.ts';
 import { createTestApp, testPrefix, type TestApp } from '../helpers/app.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
+import { nodeEntry, startServerProcess, type ServerProcess } from '../helpers/process.ts';
 import { listen } from '../helpers/server.ts';
 
 // The tutorial's curl sequence for posts, verbatim but for the port and the token it tells the
@@ -73,7 +73,7 @@ describe("the tutorial's curl sequence for posts", () => {
 
   it('against a real `tsx server/main.node.ts` process (rate limiting on)', async () => {
     const port = await freePort();
-    proc = await startServerProcess(['node_modules/.bin/tsx', 'server/main.node.ts'], {
+    proc = await startServerProcess(nodeEntry, {
       REDIS_URL: inject('redisUrl'),
       REDIS_KEY_PREFIX: testPrefix(),
       DATABASE_URL: 'memory://',

@@ -4,10 +4,10 @@ import { createClient } from '../../client/index.ts';
 import { freePort } from '../../server/redis/local-server.ts';
 import { testPrefix } from '../helpers/app.ts';
 import { sample } from '../helpers/metrics.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
+import { nodeEntry, startServerProcess, type ServerProcess } from '../helpers/process.ts';
 
 const entries = {
-  node: ['node_modules/.bin/tsx', 'server/main.node.ts'],
+  node: nodeEntry,
   bun: ['node_modules/.bin/bun', 'server/main.bun.ts'],
 } as const;
 
