@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Clock } from '../clock.ts';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv, PreflightResult } from '../context.ts';
 import { AppError } from '../errors.ts';
 import type { AuthSession, Credential, PresentedCredential, TokenSource } from '../features/auth/auth.types.ts';
 import { clearedSessionCookie, readSessionCookie } from '../features/auth/session-cookie.ts';
@@ -20,18 +20,6 @@ export interface RegisteredRead {
 
 /** A route's claim on requests: the read it wants for this one, or undefined. */
 export type ReadRegistration = (req: RequestLine) => RegisteredRead | undefined;
-
-/** What the preflight found; the only thing later steps read of it. */
-export interface PreflightResult {
-  /** Null for anonymous callers. */
-  session: AuthSession | null;
-  /** The token the request presented (null: none) and, when `session` is null, why. */
-  credential: Credential | null;
-  /** The registered read with its values; `values` null when Redis did not answer. */
-  read: { owner: unknown; values: (string | null)[] | null } | undefined;
-  /** A tRPC request the rate limiter refused: raised for every call, in tRPC's error format. */
-  refusal: AppError | undefined;
-}
 
 /** The result before (or without) a preflight: operational routes, 404s. */
 export const anonymous: PreflightResult = Object.freeze({ session: null, credential: null, read: undefined, refusal: undefined });

@@ -1,24 +1,17 @@
 --[[
-  The Redis work of one or more requests, in one call (server/redis/preflight.ts): per entry,
-  resolve a session (and touch it when due), decide a rate limit for the caller it found, read
-  cache keys. Called with numkeys first; every key is in KEYS, entries name theirs by index.
-
-  ARGV[1]  number of entries (negative: a batch of rate-limit decisions only, in the compact
-           layout described where it is read); then per entry:
-    s       session record key index (0: no session part); when > 0, then:
-              the index key (s+1), the roles key (s+2); token hash, idle timeout ms,
-              touch interval ms (0: always touch)
-    n       windows of the limit part (0: none); when > 0, then: cost, the key index of the
-              first window for a found session (0: none), the same for everyone else, then
-              limit and window ms per window (a caller's window keys are consecutive)
-    r       reads, then r key indexes (GET each)
-
+  Requests' Redis work in one call (server/redis/preflight.ts); every key is in KEYS, by index.
+  ARGV[1]  entries; negative: rate-limit decisions only, compact layout (read below). Per entry:
+    s      session record key index (0: none); if > 0: index key s+1, roles key s+2, then
+           token hash, idle timeout ms, touch interval ms (0: always touch)
+    n      limit windows (0: none); if > 0: cost, first key index for a found session (0:
+           none), first key index for everyone else, then (limit, window ms) per window
+    r      reads, then r key indexes (GET each)
   Reply per entry: { session, decision, reads }
-    session   false, or {userId, email, publicId, createdAt, lastSeenAt, idleExpiresAt,
-              absoluteExpiresAt, {roles}} (times in ms)
-    decision  false, or {allowed 1/0, remaining, waitMs, window (0-based), charged: 1 the
-              session's keys, 0 the others}
-    reads     the values read (false: missing)
+    session   false | {userId, email, publicId, createdAt, lastSeenAt, idleExpiresAt,
+              absoluteExpiresAt, {roles}} (ms)
+    decision  false | {allowed 1/0, remaining, waitMs, window (0-based), charged 1 session's keys / 0}
+    reads     the values (false: missing)
+  Time is Redis' TIME; the log format and why: docs/redis.md.
 ]]
 local HEADER, RUN = 12, 12 -- bytes: header {head, runs, units}; run {time ms, units}
 local MAX_RUNS = 4096 -- runs a log keeps while the window holds more units (coarser runs beyond)
