@@ -84,6 +84,7 @@ export function preflight<G extends string>(opts: PreflightOptions<G>): Middlewa
     };
     const presented = readPresented(c, allowedOrigins);
     const token = presented && !presented.crossSite ? presented.token : null;
+    const user = token ? `user:${token.userId}` : undefined;
     const headers = c.get('headers');
 
     const charge = rateLimit ? rateLimit.classify(line) : null;
@@ -102,7 +103,7 @@ export function preflight<G extends string>(opts: PreflightOptions<G>): Middlewa
 
     const entry: PreflightEntry = {
       ...(token && { session: sessions.part(token) }),
-      ...(charge && limiter && !held && { limit: limiter.part(charge.cost, address, token ? `user:${token.userId}` : undefined) }),
+      ...(charge && limiter && !held && { limit: limiter.part(charge.cost, address, user) }),
       ...(read && { reads: read.keys }),
     };
     const sentAt = limiter?.now() ?? 0;
@@ -134,7 +135,7 @@ export function preflight<G extends string>(opts: PreflightOptions<G>): Middlewa
 
     const decided =
       held ??
-      limiter.settle(reply?.decision ?? null, reply?.decision?.[4] === 1 && token ? `user:${token.userId}` : address, charge.cost, sentAt, failure);
+      limiter.settle(reply?.decision ?? null, reply?.decision?.[4] === 1 && user ? user : address, charge.cost, sentAt, failure);
     if (decided.reason === 'redis-unavailable') {
       if (decided.allowed) return next();
       return refuse(c, next, charge, new AppError('SERVICE_UNAVAILABLE', 'Rate limiting is unavailable; try again shortly'));
@@ -190,14 +191,14 @@ export async function authenticate(
   source: TokenSource,
   log?: Logger,
 ): Promise<{ session: AuthSession | null; credential: Credential }> {
-  const token = parseSessionToken(raw);
-  if (!token) return { session: null, credential: { source, token, problem: 'malformed' } };
+  const presented = { source, token: parseSessionToken(raw), crossSite: false };
+  if (!presented.token) return { session: null, credential: credentialOf(presented, null, false) };
   try {
-    const session = await store.resolve(token);
-    return { session, credential: { source, token, problem: session ? null : 'unknown' } };
+    const session = await store.resolve(presented.token);
+    return { session, credential: credentialOf(presented, session, true) };
   } catch (err) {
     log?.warn('session not resolved: session store unavailable', { err });
-    return { session: null, credential: { source, token, problem: 'unavailable' } };
+    return { session: null, credential: credentialOf(presented, null, false) };
   }
 }
 

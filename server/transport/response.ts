@@ -27,12 +27,15 @@ export function addRequestHeaders(c: Context<AppEnv>): void {
   const res: Marked = c.res;
   if (res[carriesBag]) return;
   const bag = c.get('headers');
+  const fill = (headers: Headers) => {
+    for (const name in bag) if (!headers.has(name)) headers.set(name, bag[name]!);
+  };
   try {
-    for (const name in bag) if (!res.headers.has(name)) res.headers.set(name, bag[name]!);
+    fill(res.headers);
   } catch {
     // Immutable headers (a Response from elsewhere): one copy.
     const copy = new Response(res.body, res);
-    for (const name in bag) if (!copy.headers.has(name)) copy.headers.set(name, bag[name]!);
+    fill(copy.headers);
     c.res = copy;
   }
 }
