@@ -86,7 +86,7 @@ function redact(fields: LogFields): LogFields {
  * The sink is injectable so tests can read what was logged.
  */
 export function createLogger(level: LogLevel, sink: (line: string) => void = stdoutSink(), bindings: LogFields = {}): Logger {
-  return new JsonLogger(rank[level], sink, bindings);
+  return new JsonLogger(rank[level], sink, [bindings]);
 }
 
 /** How long a line may wait in stdoutSink's buffer, and how much the buffer may hold before it is written. */
@@ -119,14 +119,16 @@ export function stdoutSink(): (line: string) => void {
 
 /**
  * A class, so that `child()`, called for every request, allocates one small object and no
- * closures; its bindings are redacted with each line's fields, so a child that logs nothing
- * (LOG_LEVEL above its lines) costs nothing more.
+ * closures; its bindings are merged and redacted with each line's fields, so a child that logs
+ * nothing (LOG_LEVEL above its lines) costs nothing more. No object spread per child: on Node 20
+ * each spread copy gets a hidden class of its own.
  */
 class JsonLogger implements Logger {
   constructor(
     private readonly threshold: number,
     private readonly sink: (line: string) => void,
-    private readonly bindings: LogFields,
+    /** The parent's bindings, then the child's: merged only when a line is written. */
+    private readonly bindings: readonly LogFields[],
   ) {}
 
   debug(msg: string, fields?: LogFields): void {
@@ -142,7 +144,7 @@ class JsonLogger implements Logger {
     this.write('error', msg, fields);
   }
   child(more: LogFields): Logger {
-    return new JsonLogger(this.threshold, this.sink, { ...this.bindings, ...more });
+    return new JsonLogger(this.threshold, this.sink, [...this.bindings, more]);
   }
   access({ requestId, method, path, status, durationMs }: AccessLine): void {
     if (rank.info < this.threshold) return;
@@ -159,7 +161,7 @@ class JsonLogger implements Logger {
       level: lvl,
       time: new Date().toISOString(),
       msg: scrub(msg),
-      ...redact(fields ? { ...this.bindings, ...fields } : this.bindings),
+      ...redact(Object.assign({}, ...this.bindings, fields)),
     };
     this.sink(JSON.stringify(line));
   }

@@ -102,9 +102,9 @@ export function preflight<G extends string>(opts: PreflightOptions<G>): Middlewa
     for (const claim of reads) if ((read = claim(line))) break;
 
     const entry: PreflightEntry = {
-      ...(token && { session: sessions.part(token) }),
-      ...(charge && limiter && !held && { limit: limiter.part(charge.cost, address, user) }),
-      ...(read && { reads: read.keys }),
+      session: token ? sessions.part(token) : undefined,
+      limit: charge && limiter && !held ? limiter.part(charge.cost, address, user) : undefined,
+      reads: read?.keys,
     };
     const sentAt = limiter?.now() ?? 0;
     let reply: PreflightReply | null = null;

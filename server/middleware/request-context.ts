@@ -5,7 +5,7 @@ import type { AppEnv } from '../context.ts';
 import type { Logger } from '../logger.ts';
 import { addRequestHeaders } from '../transport/response.ts';
 import { anonymous } from './preflight.ts';
-import { secureHeaderValues } from './secure-headers.ts';
+import { secureHeaderBag } from './secure-headers.ts';
 
 /** Finds the peer address of a request; each runtime entry passes its own (Node: conninfo, Bun: server.requestIP). */
 export type ClientAddressFn = (c: Context) => string | undefined;
@@ -51,7 +51,7 @@ export function requestContext({ logger, clientAddress, trustedProxies = 0 }: Re
     const requestId = incoming && wellFormedRequestId.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
     c.set('log', logger.child({ requestId }));
-    c.set('headers', { ...secureHeaderValues, 'x-request-id': requestId });
+    c.set('headers', secureHeaderBag(requestId));
     c.set('preflight', anonymous);
     const forwarded = trustedProxies > 0 ? forwardedClient(c.req.header('x-forwarded-for'), trustedProxies) : undefined;
     c.set('clientIp', forwarded ?? clientAddress?.(c) ?? 'unknown');
