@@ -56,6 +56,19 @@ export interface PostPrefetch {
   keys: readonly string[];
 }
 
+/**
+ * A prefetch this module issued: the class is not exported, so `instanceof` proves a read was
+ * made by a posts service. Not a WeakSet of issued reads: an entry per request is an ephemeron
+ * the garbage collector has to trace.
+ */
+class IssuedPrefetch implements PostPrefetch {
+  constructor(
+    readonly id: number,
+    readonly generation: number,
+    readonly keys: readonly string[],
+  ) {}
+}
+
 /** What the preflight read for a registered PostPrefetch; `values` null when Redis did not answer. */
 export interface Prefetched {
   owner: unknown;
@@ -156,10 +169,8 @@ export function createPostsService(deps: ServiceDeps) {
     }
   }
 
-  /** The prefetches this service issued: a read is used only for the post and generation it was made for. */
-  const issued = new WeakSet<PostPrefetch>();
-  const prefetchFor = (owner: unknown, id: number, gen: number) =>
-    issued.has(owner as PostPrefetch) && (owner as PostPrefetch).id === id && (owner as PostPrefetch).generation === gen;
+  /** A prefetched read is used only for the post and generation it was made for. */
+  const prefetchFor = (owner: unknown, id: number, gen: number) => owner instanceof IssuedPrefetch && owner.id === id && owner.generation === gen;
 
   async function readPost(id: number, prefetched: Prefetched | undefined): Promise<{ record: PostRecord | null; source: Source }> {
     const gen = generation.current();
@@ -201,9 +212,7 @@ export function createPostsService(deps: ServiceDeps) {
     prefetch(id: number): PostPrefetch | undefined {
       const gen = generation.current();
       if (gen === null) return undefined;
-      const prefetch = { id, generation: gen, keys: entries.keysOf(gen, id) };
-      issued.add(prefetch);
-      return prefetch;
+      return new IssuedPrefetch(id, gen, entries.keysOf(gen, id));
     },
 
     /**
