@@ -19,7 +19,8 @@ import { corsAllowList } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/error-handler.ts';
 import { preflight } from './middleware/preflight.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
-import { requestMetrics } from './middleware/request-metrics.ts';
+import { requestObserver } from './middleware/request-metrics.ts';
+import { RememberingRouter } from './transport/remembering-router.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { routeDocs } from './openapi/routes.ts';
 import { createKeys } from './redis/keys.ts';
@@ -94,12 +95,18 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
     { name: 'posts', run: () => services.posts.startup() },
   ];
 
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ router: new RememberingRouter() });
   app.onError(onError);
   app.notFound(notFound);
   const { config } = deps;
-  app.use(requestContext({ logger: deps.logger, clientAddress: options.clientAddress, trustedProxies: config.TRUST_PROXY }));
-  app.use(requestMetrics(deps.metrics));
+  app.use(
+    requestContext({
+      logger: deps.logger,
+      clientAddress: options.clientAddress,
+      trustedProxies: config.TRUST_PROXY,
+      observe: requestObserver(deps.metrics),
+    }),
+  );
   // No allow-list: no CORS headers at all, the API is same-origin only.
   if (config.CORS_ORIGINS.length > 0) app.use(corsAllowList(config.CORS_ORIGINS));
   app.use(bodyLimit(config.BODY_LIMIT_BYTES, { trpcEndpoint: '/trpc' }));

@@ -7,7 +7,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createLogger } from '../../server/logger.ts';
 import { createMetrics } from '../../server/metrics/metrics.ts';
 import { requestContext } from '../../server/middleware/request-context.ts';
-import { requestMetrics } from '../../server/middleware/request-metrics.ts';
+import { requestObserver } from '../../server/middleware/request-metrics.ts';
 import { json } from '../../server/transport/response.ts';
 import type { AppEnv } from '../../server/context.ts';
 const body = { source: 'cache', data: { id: 42, authorId: 7, title: 'Redis Guide', slug: 'redis-guide', content: 'Learn Redis: strings, hashes, sorted sets, streams and Lua scripts.', tags: ['redis', 'caching'], views: 1234, createdAt: '2026-12-01T10:00:00.000Z', updatedAt: '2026-12-01T10:00:00.000Z' } };
@@ -16,8 +16,8 @@ const sink = (l: string) => { lines += l.length; };
 function build(v: string) {
   if (v === 'bare') return new Hono().get('/posts/:id', (c) => c.json(body));
   const app = new Hono<AppEnv>();
-  app.use(requestContext({ logger: createLogger(v === 'no-access-log' ? 'warn' : 'info', sink), clientAddress: (c) => getConnInfo(c).remote.address }));
-  if (v !== 'no-metrics') app.use(requestMetrics(createMetrics()));
+  const observe = v === 'no-metrics' ? undefined : requestObserver(createMetrics());
+  app.use(requestContext({ logger: createLogger(v === 'no-access-log' ? 'warn' : 'info', sink), clientAddress: (c) => getConnInfo(c).remote.address, observe }));
   app.get('/posts/:id', v === 'no-header-bag' ? (c) => { c.set('headers', {}); return json(c, body); } : (c) => json(c, body));
   return app;
 }

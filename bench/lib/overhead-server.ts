@@ -1,17 +1,17 @@
 // One server of the `overhead` bench (bench/scenarios/overhead.ts): GET /posts/:id answering the
 // same ~280-byte cached-post JSON body, built from the REAL per-request middleware of the product
-// (requestContext, requestMetrics, the json() header-bag response), with pieces switched off by
+// (requestContext with its request metrics, the json() header-bag response), with pieces switched off by
 // OVERHEAD_VARIANT. Served by @hono/node-server on 127.0.0.1:PORT; the access log goes to stdout
 // through the product's own stdoutSink (the bench sends stdout to a file, as a deployment would).
 //
 //   bare           new Hono().get('/posts/:id', c => c.json(body)): no product code at all
-//   all            requestContext (LOG_LEVEL info: one access line per request) + requestMetrics
+//   all            requestContext (LOG_LEVEL info: one access line per request, request metrics)
 //                  + the route answering json(c, body) (the header bag)
 //   no-access-log  as all, LOG_LEVEL=warn: the access line is not built nor written
-//   no-metrics     as all, without requestMetrics
+//   no-metrics     as all, without the request metrics
 //   no-header-bag  as all, but the route replaces the bag with an empty object before json(), so the response carries only content-type (+ Node's own date,
 //                  content-length, connection, keep-alive): the 12 secure headers and X-Request-Id
-//                  are not written. requestContext still builds the bag (one object spread).
+//                  are not written. requestContext still builds the bag.
 //   plain-json     as all, the route answering c.json(body): the bag reaches the response through
 //                  addRequestHeaders' fallback (a Headers object, one set() per header)
 //   caller-id      as all; the bench sends X-Request-Id, so requestContext checks it (one regex)
@@ -25,7 +25,7 @@ import type { AppEnv } from '../../server/context.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
 import { createMetrics } from '../../server/metrics/metrics.ts';
 import { requestContext } from '../../server/middleware/request-context.ts';
-import { requestMetrics } from '../../server/middleware/request-metrics.ts';
+import { requestObserver } from '../../server/middleware/request-metrics.ts';
 import { json } from '../../server/transport/response.ts';
 import { overheadVariants, type OverheadVariant } from './overhead-variants.ts';
 
@@ -56,8 +56,13 @@ function buildApp(variant: OverheadVariant) {
   const logger = createLogger(level);
   const app = new Hono<AppEnv>();
   // As server/main.node.ts passes it.
-  app.use(requestContext({ logger, clientAddress: (c) => getConnInfo(c).remote.address }));
-  if (variant !== 'no-metrics') app.use(requestMetrics(createMetrics()));
+  app.use(
+    requestContext({
+      logger,
+      clientAddress: (c) => getConnInfo(c).remote.address,
+      observe: variant === 'no-metrics' ? undefined : requestObserver(createMetrics()),
+    }),
+  );
   if (variant === 'plain-json') app.get('/posts/:id', (c) => c.json(cachedPostBody));
   else if (variant === 'no-header-bag') {
     app.get('/posts/:id', (c) => {

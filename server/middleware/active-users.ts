@@ -17,7 +17,8 @@ export interface ActiveUsersOptions {
 export function activeUsers(opts: ActiveUsersOptions): MiddlewareHandler<AppEnv> {
   if (typeof opts?.mark !== 'function') throw new Error('activeUsers middleware: a `mark` function is required');
   const { mark } = opts;
-  return async function activeUsers(c, next) {
+  // Not async: it only passes next()'s promise on, and an async layer would add one more.
+  return function activeUsers(c, next) {
     const { session } = c.get('preflight');
     if (session) mark(session.userId);
     return next();

@@ -28,7 +28,8 @@ export function bodyLimit(maxSize: number, { trpcEndpoint }: BodyLimitOptions = 
     },
   });
   const trpcPrefix = trpcEndpoint && trpcEndpoint.replace(/\/+$/, '') + '/';
-  return async function bodyLimit(c, next) {
+  // Not async: a GET only passes next()'s promise on, and an async layer would add one more.
+  return function bodyLimit(c, next) {
     if (bodyless.has(c.req.method)) return next();
     if (!trpcPrefix || !c.req.path.startsWith(trpcPrefix)) return rest(c, next);
     // Built per request: its onError goes on to this request's `next` instead of throwing.

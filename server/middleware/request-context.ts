@@ -19,6 +19,8 @@ export interface RequestContextOptions {
    * @default 0
    */
   trustedProxies?: number;
+  /** Called when a request ends, with its duration in seconds (the request metrics). */
+  observe?: (c: Context<AppEnv>, seconds: number) => void;
 }
 
 /**
@@ -40,11 +42,11 @@ const wellFormedRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 /**
  * First middleware: gives every request an id (the caller's `X-Request-Id` when well-formed), a
  * logger bound to it, the client address (from X-Forwarded-For only behind trusted proxies), the
- * bag of response headers (secure headers, the id; later steps add theirs), and one access-log
- * line when it ends. The id travels explicitly (`c.var.log`), not in AsyncLocalStorage, whose
+ * bag of response headers (secure headers, the id; later steps add theirs), and when it ends one
+ * access-log line and `observe` (both timed from here, so they include every other step). The id travels explicitly (`c.var.log`), not in AsyncLocalStorage, whose
  * promise hooks tax every await of the request on Node 20.
  */
-export function requestContext({ logger, clientAddress, trustedProxies = 0 }: RequestContextOptions): MiddlewareHandler<AppEnv> {
+export function requestContext({ logger, clientAddress, trustedProxies = 0, observe }: RequestContextOptions): MiddlewareHandler<AppEnv> {
   return async function requestContext(c, next) {
     const started = performance.now();
     const incoming = c.req.header('x-request-id');
@@ -57,6 +59,8 @@ export function requestContext({ logger, clientAddress, trustedProxies = 0 }: Re
     c.set('clientIp', forwarded ?? clientAddress?.(c) ?? 'unknown');
     await next();
     addRequestHeaders(c);
-    logger.access({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round((performance.now() - started) * 100) / 100 });
+    const ms = performance.now() - started;
+    logger.access({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(ms * 100) / 100 });
+    observe?.(c, ms / 1000);
   };
 }
