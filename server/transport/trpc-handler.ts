@@ -47,8 +47,9 @@ export function trpcHandler({ router, deps, services, endpoint, maxBatchSize }: 
     if (res.status >= 400 && res.headers.get('content-type')?.startsWith('text/plain')) {
       res.headers.set('content-type', 'application/json');
     }
-    // A Response returned as-is would drop the headers middleware set on `c` (X-Request-Id, a
-    // cleared cookie); newResponse merges them in and keeps the body a stream (SSE).
-    return c.newResponse(res.body, res);
+    // Returned as it is: a copy would turn the Node adapter's string body into a stream. Headers
+    // set with c.header() (a cookie) are merged in by Hono when `c.res` is assigned, and the
+    // request's header bag by requestContext.
+    return res;
   };
 }
