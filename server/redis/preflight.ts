@@ -196,7 +196,7 @@ export function createPreflight({ redis, timeoutMs, maxBatch = 64 }: PreflightOp
   /** Cluster: the session's slot first, then the limit's and the reads' slots side by side. */
   async function runSplit({ session, limit, reads }: PreflightEntry): Promise<PreflightReply> {
     const found = session ? (await enqueue({ session })).session : null;
-    const chosen = limit && { ...limit, sessionKeys: undefined, otherKeys: found && limit.sessionKeys ? limit.sessionKeys : limit.otherKeys };
+    const chosen = limit && { cost: limit.cost, windows: limit.windows, otherKeys: found && limit.sessionKeys ? limit.sessionKeys : limit.otherKeys };
     const [decided, read] = await Promise.all([
       chosen ? enqueue({ limit: chosen }) : undefined,
       reads?.length ? enqueue({ reads }) : undefined,

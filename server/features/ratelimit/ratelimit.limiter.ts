@@ -239,7 +239,7 @@ export function createLimiter({ redis, keys, policy, timeoutMs = 200, logger, on
   }
 
   function part(cost: number, otherIdentity: string, sessionIdentity?: string): LimitPart {
-    return { cost, windows: policy.windows, otherKeys: keysOf(otherIdentity), ...(sessionIdentity !== undefined && { sessionKeys: keysOf(sessionIdentity) }) };
+    return { cost, windows: policy.windows, otherKeys: keysOf(otherIdentity), sessionKeys: sessionIdentity === undefined ? undefined : keysOf(sessionIdentity) };
   }
 
   return {
