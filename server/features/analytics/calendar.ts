@@ -5,9 +5,15 @@
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+/** The last day named, kept: every authenticated request asks for today's. */
+let lastDay = { from: 0, to: 0, name: '' };
+
 /** The UTC day of `ms`: `2026-01-07`. */
 export function dayOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= lastDay.from && ms < lastDay.to) return lastDay.name;
+  const from = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+  lastDay = { from, to: from + DAY_MS, name: new Date(ms).toISOString().slice(0, 10) };
+  return lastDay.name;
 }
 
 /** The `count` UTC days ending with the day of `ms`, oldest first. */
