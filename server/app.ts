@@ -21,6 +21,7 @@ import { preflight } from './middleware/preflight.ts';
 import { requestContext, type ClientAddressFn } from './middleware/request-context.ts';
 import { requestObserver } from './middleware/request-metrics.ts';
 import { RememberingRouter } from './transport/remembering-router.ts';
+import type { BackgroundTask, StartupTask } from './lifecycle.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { routeDocs } from './openapi/routes.ts';
 import { createKeys } from './redis/keys.ts';
@@ -33,25 +34,6 @@ import { trpcHandler } from './transport/trpc-handler.ts';
 export interface AppOptions {
   /** How to find the peer address; the runtime entries pass their own. */
   clientAddress?: ClientAddressFn;
-}
-
-/** Background work an app owns; the entry starts it after listening and stops it on shutdown. */
-export interface BackgroundTask {
-  name: string;
-  start(): void;
-  /** Finishes the current unit of work (e.g. a last flush) and resolves when idle. */
-  stop(): Promise<void>;
-  /**
-   * Ends the long-lived responses the task feeds (live event streams) when the server stops
-   * accepting, so the server's close can finish; `stop()` still follows.
-   */
-  drain?(): void;
-}
-
-/** One-off work before serving (seeding, syncing Redis with config); the entry awaits it after migrations. */
-export interface StartupTask {
-  name: string;
-  run(): Promise<void>;
 }
 
 export interface BuiltApp {

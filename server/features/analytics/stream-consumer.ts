@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RedisClient } from '../../redis/client.ts';
-import type { BackgroundTask } from '../../app.ts';
+import type { BackgroundTask } from '../../lifecycle.ts';
 import type { Logger } from '../../logger.ts';
 
 /** One stream entry: its id (`<ms>-<seq>`) and its fields. */

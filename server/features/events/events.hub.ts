@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../redis/client.ts';
-import type { BackgroundTask } from '../../app.ts';
+import type { BackgroundTask } from '../../lifecycle.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { reconnectDelay } from '../../redis/client.ts';

@@ -14,7 +14,7 @@ import type {
   Source,
   updatePostInputSchema,
 } from '../../../shared/posts.ts';
-import type { BackgroundTask } from '../../app.ts';
+import type { BackgroundTask } from '../../lifecycle.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthSession } from '../auth/auth.types.ts';

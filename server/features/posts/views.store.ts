@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../../redis/client.ts';
-import type { BackgroundTask } from '../../app.ts';
+import type { BackgroundTask } from '../../lifecycle.ts';
 import type { Db } from '../../db/db.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
