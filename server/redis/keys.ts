@@ -6,6 +6,12 @@
  * Redis Cluster: keys that one script or MULTI touches together share a hash tag (`{...}`),
  * so they land in the same slot.
  */
+export const HOUR_MS = 3_600_000;
+/** The hour a trending bucket (`trendingBucket`, `authorBucket`) is named by: whole hours since the epoch. */
+export const hourEpoch = (ms: number) => Math.floor(ms / HOUR_MS);
+/** A trending bucket outlives the longest trending window (7 days) by an hour. */
+export const TRENDING_BUCKET_TTL_MS = 7 * 24 * HOUR_MS + HOUR_MS;
+
 export function createKeys(prefix: string) {
   const k = (...parts: (string | number)[]) => prefix + parts.join(':');
   return {

@@ -3,10 +3,9 @@ import { trendingWindows } from '../../shared/trending.ts';
 import { ANALYTICS_GROUP } from '../../server/features/analytics/analytics.service.ts';
 import { lastDays } from '../../server/features/analytics/calendar.ts';
 import { countArguments } from '../../server/features/analytics/event-processor.ts';
-import { hourEpoch, HOUR_MS } from '../../server/features/posts/views.recorder.ts';
 import { windowLabel } from '../../server/features/ratelimit/ratelimit.limiter.ts';
 import { mergedKeys, windowPlan } from '../../server/features/trending/trending.windows.ts';
-import { createKeys, type Keys } from '../../server/redis/keys.ts';
+import { createKeys, hourEpoch, HOUR_MS, type Keys } from '../../server/redis/keys.ts';
 import { keySlot } from '../helpers/key-slot.ts';
 
 // Static: no Redis. On a Redis Cluster the keys of one command, script or MULTI must be in one

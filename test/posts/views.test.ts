@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { hourEpoch, TRENDING_BUCKET_TTL_MS } from '../../server/features/posts/views.recorder.ts';
+import { hourEpoch, TRENDING_BUCKET_TTL_MS } from '../../server/redis/keys.ts';
 import { createTestApp, createTestDb, jsonRequest, type TestApp } from '../helpers/app.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
 import { watchRedis } from '../helpers/monitor.ts';

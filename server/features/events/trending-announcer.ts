@@ -1,10 +1,10 @@
 import type { RedisClient } from '../../redis/client.ts';
 import type { AppEvent } from '../../../shared/events.ts';
 import { trendingWindows, type TrendingWindow } from '../../../shared/trending.ts';
-import type { BackgroundTask } from '../../app.ts';
+import type { BackgroundTask } from '../../lifecycle.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
-import { TRENDING_BUCKET_TTL_MS } from '../posts/views.recorder.ts';
+import { TRENDING_BUCKET_TTL_MS } from '../../redis/keys.ts';
 import { encodeEvent } from './events.codec.ts';
 
 export interface TrendingAnnouncerOptions {

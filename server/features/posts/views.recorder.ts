@@ -1,13 +1,7 @@
 import type { RedisClient } from '../../redis/client.ts';
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../logger.ts';
-import type { Keys } from '../../redis/keys.ts';
-
-export const HOUR_MS = 3_600_000;
-/** A trending bucket outlives the longest trending window (7 days) by an hour. */
-export const TRENDING_BUCKET_TTL_MS = 7 * 24 * HOUR_MS + HOUR_MS;
-
-export const hourEpoch = (ms: number) => Math.floor(ms / HOUR_MS);
+import { hourEpoch, TRENDING_BUCKET_TTL_MS, type Keys } from '../../redis/keys.ts';
 
 /** Who viewed a post, as the analytics feature counts unique visitors. */
 export interface Viewer {

@@ -1,6 +1,6 @@
 import { WINDOW_HOURS, trendingWindows, type TrendingWindow } from '../../../shared/trending.ts';
 import type { Keys } from '../../redis/keys.ts';
-import { HOUR_MS, hourEpoch } from '../posts/views.recorder.ts';
+import { HOUR_MS, hourEpoch } from '../../redis/keys.ts';
 
 /** The longest window: a deletion cleans its buckets, which hold every view any window counts. */
 export const LONGEST_WINDOW: TrendingWindow = '7d';
