@@ -2,7 +2,7 @@ import { serve as nodeServe } from '@hono/node-server';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createApp, type BuiltApp } from '../server/app.ts';
+import { createApp } from '../server/app.ts';
 import { systemClock } from '../server/clock.ts';
 import { loadConfig } from '../server/config.ts';
 import { createDb } from '../server/db/db.ts';
@@ -10,7 +10,8 @@ import { migrate } from '../server/db/migrate.ts';
 import { createLogger } from '../server/logger.ts';
 import { closeRedis, createRedis, createSubscriber } from '../server/redis/client.ts';
 import { benchRedis } from './lib/env.ts';
-import { round, type LoadOptions } from './lib/load.ts';
+import { round } from './lib/load.ts';
+import type { BenchContext, BenchScenario } from './lib/scenario.ts';
 import { analyticsScenario } from './scenarios/analytics.ts';
 import { authScenario } from './scenarios/auth.ts';
 import { eventsScenario } from './scenarios/events.ts';
@@ -19,28 +20,6 @@ import { mixedScenario } from './scenarios/mixed.ts';
 import { overheadScenario } from './scenarios/overhead.ts';
 import { postsScenario } from './scenarios/posts.ts';
 import { rateLimitScenario } from './scenarios/ratelimit.ts';
-
-export interface BenchContext {
-  redisUrl: string;
-  /** Counts commands Redis executed, for round trips per request. */
-  totalCommands(): Promise<number>;
-  /**
-   * The real app on the bench Redis and an in-memory PGlite; env overrides as strings. Its
-   * background tasks (live reader, analytics worker, view flush, trending announcer) are started
-   * unless `background` is false: round-trip counts leave them out, as they are not on a request's path.
-   */
-  buildApp(env?: Record<string, string>, opts?: { background?: boolean }): Promise<BuiltApp & { close(): Promise<void> }>;
-  serve(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; close(): Promise<void> }>;
-  settings: Omit<LoadOptions, 'request'>;
-  /** Command-line arguments after the scenario name (`npm run bench -- posts --runtimes node20`). */
-  args?: string[];
-}
-
-export interface BenchScenario {
-  name: string;
-  /** `table`, when given, is printed instead of the results' JSON (which still goes to the report). */
-  run(ctx: BenchContext): Promise<{ results: Record<string, unknown>; ratios: Record<string, number>; table?: string }>;
-}
 
 const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario, mixedScenario, overheadScenario];
 

@@ -1,5 +1,5 @@
 import type { Credentials, LoginResult } from '../shared/auth.ts';
-import { apiError, createClient, type BlogClient, type ClientOptions } from './index.ts';
+import { apiError, createClient, type BlogClient, type ClientOptions } from './client.ts';
 
 export interface SessionClientOptions extends Omit<ClientOptions, 'token'> {
   /** A token to start with, e.g. one restored from storage. */

@@ -1,6 +1,6 @@
 import type { BuiltApp } from '../../server/app.ts';
-import type { BenchContext } from '../run.ts';
-import { startCountingProxy, type TurnCounts } from './redis-proxy.ts';
+import type { BenchContext } from './scenario.ts';
+import { startCountingProxy, type TurnCounts } from '../../test/helpers/redis-proxy.ts';
 
 export interface CountedApp {
   url: string;

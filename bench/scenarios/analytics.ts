@@ -7,7 +7,7 @@ import { createLogger } from '../../server/logger.ts';
 import { createKeys, type Keys } from '../../server/redis/keys.ts';
 import { closeRedis, createRedis, createSubscriber } from '../../server/redis/client.ts';
 import { round, runLoad } from '../lib/load.ts';
-import type { BenchScenario } from '../run.ts';
+import type { BenchScenario } from '../lib/scenario.ts';
 
 const EVENTS = 10_000; // the stream's MAXLEN: a backlog the producer's cap keeps whole
 const BATCH = 100;

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { createAuthService } from '../../server/features/auth/auth.service.ts';
 import { createPasswordHasher } from '../../server/features/auth/passwords.ts';
 import { round, runLoad } from '../lib/load.ts';
-import type { BenchScenario } from '../run.ts';
+import type { BenchScenario } from '../lib/scenario.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 

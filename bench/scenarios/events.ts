@@ -3,7 +3,7 @@ import { get, Agent, type IncomingMessage } from 'node:http';
 import { freePort } from '../../server/redis/local-server.ts';
 import { nodeEntry, startServerProcess } from '../../test/helpers/process.ts';
 import { percentile, round } from '../lib/load.ts';
-import type { BenchScenario } from '../run.ts';
+import type { BenchScenario } from '../lib/scenario.ts';
 
 const SUBSCRIBERS = 500;
 const LATENCY_SAMPLES = 200;

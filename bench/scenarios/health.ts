@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { BenchScenario } from '../run.ts';
+import type { BenchScenario } from '../lib/scenario.ts';
 import { runLoad } from '../lib/load.ts';
 
 /** GET /health through the whole middleware stack, against a bare Hono route returning the same JSON. */

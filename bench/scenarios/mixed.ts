@@ -2,7 +2,7 @@ import os from 'node:os';
 import { withCountedApp } from '../lib/counted-app.ts';
 import { round, runInChild, type LoadResult } from '../lib/load.ts';
 import { MIX, mixedRequest, type MixedKind, type MixedPlan } from '../lib/mixed-plan.ts';
-import type { BenchContext, BenchScenario } from '../run.ts';
+import type { BenchContext, BenchScenario } from '../lib/scenario.ts';
 
 /** Rate limiting on for every group, with budgets the load never exhausts: every request is decided, none refused. */
 const appEnv = {

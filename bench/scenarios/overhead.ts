@@ -8,7 +8,7 @@ import { round } from '../lib/load.ts';
 import { overheadVariants, type OverheadVariant } from '../lib/overhead-variants.ts';
 import { CLK_TCK, cpuMicros, machineMicros } from '../lib/proc.ts';
 import { startServer, type ServerProcess } from '../lib/server-process.ts';
-import type { BenchScenario } from '../run.ts';
+import type { BenchScenario } from '../lib/scenario.ts';
 
 /**
  * `npm run bench -- overhead [options]`: what the per-request pieces every answer goes through cost

@@ -11,7 +11,7 @@ import { round } from '../lib/load.ts';
 import { CLK_TCK, cpuMicros, machineMicros } from '../lib/proc.ts';
 import { commandProbe, type CommandCounts } from '../lib/redis-stats.ts';
 import { startServer, type ServerProcess } from '../lib/server-process.ts';
-import type { BenchScenario } from '../run.ts';
+import type { BenchScenario } from '../lib/scenario.ts';
 
 /**
  * `npm run bench -- posts [options]`: a cached `GET /posts/:id` of the product, served by the real

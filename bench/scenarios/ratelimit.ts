@@ -5,7 +5,7 @@ import { createLogger } from '../../server/logger.ts';
 import { closeRedis, createRedis } from '../../server/redis/client.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { percentile, round, runBounded } from '../lib/load.ts';
-import type { BenchScenario } from '../run.ts';
+import type { BenchScenario } from '../lib/scenario.ts';
 
 /** Allows or refuses one request for an identity. */
 type Decide = ((identity: string) => Promise<boolean>) & {

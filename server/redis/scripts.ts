@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClientContext, Result } from 'ioredis';
-import type { RedisClient } from './client.ts';
+import type { ClientContext, Redis, Result } from 'ioredis';
 
 export interface LuaScript {
   /** camelCase of the file name without the key count: `release-lock-1.lua` -> `releaseLock`. */
@@ -44,7 +43,7 @@ export function loadScripts(dir = scriptsDir): LuaScript[] {
  * Registers every script as a custom command. ioredis sends EVALSHA and falls back to
  * EVAL on NOSCRIPT (after a restart or a failover), so the source travels at most once per server.
  */
-export function defineScripts(redis: RedisClient, scripts: LuaScript[]): void {
+export function defineScripts(redis: Pick<Redis, 'defineCommand'>, scripts: LuaScript[]): void {
   for (const s of scripts) {
     redis.defineCommand(s.name, { lua: s.source, ...(s.numberOfKeys !== undefined && { numberOfKeys: s.numberOfKeys }) });
   }

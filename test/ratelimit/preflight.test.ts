@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startCountingProxy } from '../../bench/lib/redis-proxy.ts';
+import { startCountingProxy } from '../helpers/redis-proxy.ts';
 import type { Db } from '../../server/db/db.ts';
 import { bearer, login, register } from '../auth/helpers.ts';
 import { createTestApp, createTestDb, jsonRequest, testPrefix, type TestApp } from '../helpers/app.ts';
