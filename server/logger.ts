@@ -59,7 +59,10 @@ function sanitize(value: unknown, depth: number, seen: WeakSet<object>): unknown
   if (depth >= MAX_DEPTH) return '[truncated]';
   if (value instanceof Error) {
     // Only these: other properties of an error (ioredis attaches the command and its arguments) may hold secrets.
-    return { name: value.name, message: scrub(value.message), stack: value.stack && scrub(value.stack) };
+    // A cause (tRPC wraps the thrown error, `within` the timed-out one) is unwrapped the same way.
+    const flat: LogFields = { name: value.name, message: scrub(value.message), stack: value.stack && scrub(value.stack) };
+    if (value.cause !== undefined) flat.cause = sanitize(value.cause, depth + 1, seen);
+    return flat;
   }
   seen.add(value);
   let out: unknown;

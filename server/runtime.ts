@@ -54,7 +54,7 @@ export async function createRuntime(config: Config, logger: Logger, options: App
     // A Redis that is down at start-up is not fatal: the app serves reads from SQL and reconnects.
     await redis.connect().then(
       () => warnOnEvictionPolicy(redis!, logger).catch(() => {}), // a failed check is no reason not to start
-      (err: Error) => logger.warn('redis not reachable at start-up', { err: err.message }),
+      (err: Error) => logger.warn('redis not reachable at start-up', { err }),
     );
     db = await createDb({ url: config.DATABASE_URL ?? join(resolve(config.DATA_DIR), 'pg') });
     const applied = await migrate(db);

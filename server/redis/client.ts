@@ -133,7 +133,7 @@ function watchConnection(redis: RedisClient, logger: Logger): void {
     up = true;
   });
   redis.on('error', (err: Error) => {
-    if (up) logger.warn('redis connection lost', { connection, err: err.message });
+    if (up) logger.warn('redis connection lost', { connection, err });
     up = false;
   });
   redis.on('close', () => {

@@ -42,7 +42,7 @@ export function createPubSub(subscriber: RedisClient, logger: Logger): PubSub {
     if (channels.length === 0) return;
     subscriber.subscribe(...channels).then(
       () => resubscribed.forEach((listener) => listener()),
-      (err: Error) => logger.warn('pub/sub re-subscribe failed', { err: err.message }),
+      (err: Error) => logger.warn('pub/sub re-subscribe failed', { err }),
     );
   });
 

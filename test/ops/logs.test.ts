@@ -110,6 +110,19 @@ describe('logger', () => {
     expect(lines[0]).not.toContain(password.replaceAll(' ', ''));
   });
 
+  it('unwraps the causes of an error the same way: name, scrubbed message and stack, nothing else', () => {
+    const { lines, log } = capture();
+    const root = Object.assign(new Error(`AUTH failed with Bearer ${token}`), { command: { name: 'auth', args: [password] } });
+    const err = new Error('cache fill timed out', { cause: new Error('redis write failed', { cause: root }) });
+    log.warn('cache fill not stored', { err });
+    const line = JSON.parse(lines[0]!) as { err: { message: string; cause: { message: string; cause: Record<string, unknown> } } };
+    expect(line.err.message).toBe('cache fill timed out');
+    expect(line.err.cause.message).toBe('redis write failed');
+    expect(line.err.cause.cause).toMatchObject({ name: 'Error', message: 'AUTH failed with Bearer [redacted]' });
+    expect(Object.keys(line.err.cause.cause).sort()).toEqual(['message', 'name', 'stack']);
+    expectNoSecret(lines);
+  });
+
   it('logs cycles and shared objects without throwing', () => {
     const { lines, log } = capture();
     const shared = { a: 1 };

@@ -65,7 +65,7 @@ export function createActiveUsers({ redis, keys, clock, logger, rememberAtMost =
           (err: Error) => {
             remembered.delete(userId);
             failures++;
-            if (!failing) logger.warn('active-user write failed; retried on the next request', { err: err.message });
+            if (!failing) logger.warn('active-user write failed; retried on the next request', { err });
             failing = true;
           },
         );

@@ -124,7 +124,7 @@ export function createEventHub(opts: EventHubOptions): EventHub {
         if (signal.aborted) return;
         // Commands fail while the connection is down (ioredis gives up on queued ones at each
         // reconnect attempt); pause, then read again from the same lastId.
-        if (failures++ === 0) opts.logger.warn('live events reader: read failed, retrying', { err: (err as Error).message });
+        if (failures++ === 0) opts.logger.warn('live events reader: read failed, retrying', { err });
         await pause(reconnectDelay(failures), signal);
       }
     }

@@ -49,7 +49,7 @@ export function createTrendingAnnouncer({ redis, keys, logger, topTen, intervalM
   async function announce(): Promise<number> {
     const results = await Promise.allSettled(trendingWindows.map(announceWindow));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed && !failing) logger.warn('trending changes not announced: Redis did not answer', { err: (failed.reason as Error).message });
+    if (failed && !failing) logger.warn('trending changes not announced: Redis did not answer', { err: failed.reason });
     else if (!failed && failing) logger.info('trending changes are announced again');
     failing = failed !== undefined;
     return results.filter((r) => r.status === 'fulfilled' && r.value).length;

@@ -67,7 +67,7 @@ export function createCacheGeneration({ redis, pubsub, keys, logger, retryMs = 5
         }
         trusted = true;
       } catch (err) {
-        logger.warn('post cache: generation not synced, serving from SQL', { err: (err as Error).message });
+        logger.warn('post cache: generation not synced, serving from SQL', { err });
         if (!stopped && redis.status === 'ready') {
           clearTimeout(retry);
           retry = setTimeout(() => void sync(), retryMs);

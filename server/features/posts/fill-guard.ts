@@ -111,7 +111,7 @@ export function createFillGuard({ redis, pubsub, keys, logger, waitMs, lockMs, t
       const store = fresh ? steps.store(value, checked.miss) : undefined;
       const announce = () => Promise.all([redis.publish(channel, name), redis.releaseLock(lockKey, token)]);
       const stored = redis.isCluster ? Promise.allSettled([store]).then(announce).then(() => store) : Promise.all([store, announce()]);
-      await within(stored, timeoutMs, 'cache fill').catch((err: Error) => logger.warn('cache fill not stored', { name, err: err.message }));
+      await within(stored, timeoutMs, 'cache fill').catch((err: Error) => logger.warn('cache fill not stored', { name, err }));
       return { value, source: 'database' };
     }
 

@@ -98,7 +98,7 @@ export function createPostIndex({ redis, keys, db, logger, timeoutMs }: PostInde
   /** Starts a rebuild unless one runs here already; never rejects. */
   function ensureBuilt(): Promise<void> {
     rebuilding ??= rebuild()
-      .catch((err: Error) => logger.warn('post index rebuild failed; tag and author queries use SQL', { err: err.message }))
+      .catch((err: Error) => logger.warn('post index rebuild failed; tag and author queries use SQL', { err }))
       .finally(() => (rebuilding = null));
     return rebuilding;
   }

@@ -148,7 +148,7 @@ export function createPostsService(deps: ServiceDeps) {
     } catch (err) {
       logger.warn('post cache invalidation failed; a new cache generation will drop every entry', {
         postId: id,
-        err: (err as Error).message,
+        err,
       });
       generation.suspect();
     }

@@ -111,7 +111,7 @@ export function createViewRecorder({ redis, keys, clock, logger, bufferMs, onDro
           },
           (err: Error) => {
             onDropped(views);
-            if (!failing) logger.warn('views not recorded: RedisClient did not answer', { views, err: err.message });
+            if (!failing) logger.warn('views not recorded: RedisClient did not answer', { views, err });
             failing = true;
           },
         );

@@ -94,7 +94,7 @@ export function createViewStore({ redis, keys, db, logger, recorder, intervalMs,
         },
         (err: Error) => {
           // The views stay in Redis and go with the next flush.
-          if (!failing) logger.warn('view flush failed; retrying next interval', { err: err.message });
+          if (!failing) logger.warn('view flush failed; retrying next interval', { err });
           failing = true;
         },
       )

@@ -43,7 +43,7 @@ export function createTrendingService(deps: ServiceDeps, posts: PostsService) {
       for (let i = 0; i < flat.length; i += 2) top.push({ id: Number(flat[i]), views: Number(flat[i + 1]) });
       return { top, rank };
     } catch (err) {
-      logger.warn('trending read failed; answering an empty ranking', { kind, window, err: (err as Error).message });
+      logger.warn('trending read failed; answering an empty ranking', { kind, window, err });
       return null;
     }
   }
@@ -66,7 +66,7 @@ export function createTrendingService(deps: ServiceDeps, posts: PostsService) {
       // The post is not served (hydration drops it, and the next read cleans its buckets); its
       // author's score keeps its views until they age out of the window.
       forgetFailures.inc();
-      logger.warn('deleted post not removed from the trending rankings', { postId: event.postId, err: err.message });
+      logger.warn('deleted post not removed from the trending rankings', { postId: event.postId, err });
     });
   });
 
