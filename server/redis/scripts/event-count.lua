@@ -1,33 +1,15 @@
 --[[
-  Counts a batch of the stream's entries, each in its hour, and acknowledges them: for every
-  entry, counting and acknowledging are one step. The analytics worker's exactly-once rule
-  (server/features/analytics/event-processor.ts).
-
-  XACK is the "already counted" marker. A consumer group acknowledges an entry once: XACK answers
-  1 only to the call that takes the entry off the pending list, and 0 ever after. Counting in the
-  same script as that XACK makes "counted" and "acknowledged" one fact, so:
-  - a consumer that dies before this script ran left its entries pending, uncounted: whoever
-    claims them (XAUTOCLAIM) counts them;
-  - a consumer that dies after it ran left nothing pending: the entries are never delivered again;
-  - a slow consumer whose entries were claimed by another while it worked: both run this script,
-    the first counts, the second gets 0s and writes nothing.
-  No separate marker to expire or to keep in step: the pending list is the marker.
-
-  Called with numkeys first:
-    EVALSHA sha n stream hours_1 .. hours_(n-1) group ttlMs id_1 field_1 amount_1 hoursIndex_1 id_2 ...
-
-  KEYS[1]      the event stream (keys.events(), hash tag {events})
-  KEYS[2..n]   the hashes of counts of the hours the batch falls in (keys.eventCounts(hour), same tag)
+  Counts a batch of stream entries, each in its hour, and acknowledges them: per entry, XACK and
+  the count are one step, so an entry is counted exactly once (why: docs/redis.md, "The event stream").
+  Called with numkeys first.
+  KEYS[1]      the event stream (hash tag {events})
+  KEYS[2..n]   the count hashes of the hours the batch falls in (same tag)
   ARGV[1]      the consumer group
-  ARGV[2]      TTL of a counts hash, ms (renewed when the batch counts into it)
-  then, per entry, four values:
-    its stream id;
-    the field to count: the event's type, or `invalid` for an entry that is not an event;
-    how much it counts for: 1, or the views a `post.viewed` entry stands for;
-    the index in KEYS of the hash of its hour (2..n).
-
-  Returns one integer per entry, in order: 1 when this call acknowledged and counted it, 0 when
-  it was already acknowledged (nothing written for it).
+  ARGV[2]      TTL of a count hash, ms (renewed when counted into)
+  ARGV[3..]    per entry: stream id, field to count (the event type, or `invalid`), amount
+               (1, or the views a `post.viewed` entry stands for), index in KEYS of its hour
+  Returns per entry, in order: 1 acknowledged and counted by this call, 0 already acknowledged
+  (nothing written for it).
 ]]
 local stream, group = KEYS[1], ARGV[1]
 local replies, touched = {}, {}

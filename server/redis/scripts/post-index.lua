@@ -1,27 +1,16 @@
 --[[
-  Keeps the tag, author and location indexes in step with one post's SQL row. Called inside the SQL
-  transaction that changes the row, after the change: the row lock orders the calls for one post,
-  and a failure rolls the SQL change back. The caller passes the number of keys first.
-
-  KEYS[1]     the index's ready marker (String)
-  KEYS[2]     the post's tags (Set)
-  KEYS[3]     the author's posts (Sorted set, scored by post id)
-  KEYS[4]     every tag that has a set (Set)
-  KEYS[5]     every author that has a sorted set (Set)
-  KEYS[6]     the posts' locations (Geo)
-  KEYS[7..]   the set of each tag in ARGV[7..], in the same order: KEYS[j] for ARGV[j]
-  ARGV[1]     the post id
-  ARGV[2]     the author id
-  ARGV[3]     'put' (created or updated) or 'del' (deleted)
-  ARGV[4]     the longitude the row has now ('' when it has no location, and for 'del')
-  ARGV[5]     its latitude (likewise)
-  ARGV[6]     k, how many tags the row had before the change
-  ARGV[7..6+k]   those tags (read from SQL under the row lock)
-  ARGV[7+k..]    the tags it has now ('put' only)
-
-  Returns 1 when applied; 0 when the index is not built (no marker: the rebuild from SQL will
-  include this row); -1 when the stored tags of the post were not the old tags given: the index
-  has drifted from SQL, so the marker is deleted and queries go to SQL until a rebuild.
+  Keeps the tag, author and location indexes in step with one post's SQL row; called inside the
+  SQL transaction, after the change (the row lock orders calls for one post). Numkeys first.
+  KEYS[1]   the index's ready marker         KEYS[4]  every tag that has a set (Set)
+  KEYS[2]   the post's tags (Set)            KEYS[5]  every author that has a sorted set (Set)
+  KEYS[3]   the author's posts (Sorted set)  KEYS[6]  the posts' locations (Geo)
+  KEYS[7..] the set of each tag in ARGV[7..], in the same order
+  ARGV[1] post id, ARGV[2] author id, ARGV[3] 'put' or 'del', ARGV[4] longitude and ARGV[5]
+  latitude now ('' for none and for 'del'), ARGV[6] k = how many tags the row had before,
+  ARGV[7..6+k] those tags (read under the row lock), ARGV[7+k..] the tags it has now ('put').
+  Returns 1 applied; 0 the index is not built (the rebuild from SQL includes this row); -1 the
+  stored tags were not the old tags given: the index drifted, so the marker is deleted and
+  queries use SQL until a rebuild.
 ]]
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0

@@ -1,20 +1,15 @@
 --[[
-  Announces a trending window's new top 10 on the event stream, once per change however many
-  instances notice it: compare with the last top announced, and only when it differs, remember
-  the new one and XADD the `trending.changed` event. Both in one script, so two instances that
-  see the same change at the same moment cannot both announce it.
-
-  KEYS[1]  string: the last top announced for this window (keys.trendingAnnounced(window)), the
-           post ids as JSON
-  KEYS[2]  the event stream (keys.events()); both keys share the hash tag {events}
-  ARGV[1]  the new top: post ids as JSON, most viewed first
+  Announces a trending window's new top 10 on the event stream once per change, however many
+  instances notice it: compare with the last top announced; only when it differs, remember the
+  new one and XADD `trending.changed`, in one script.
+  KEYS[1]  the last top announced for this window (String: post ids as JSON)
+  KEYS[2]  the event stream; both keys share the hash tag {events}
+  ARGV[1]  the new top, post ids as JSON, most viewed first
   ARGV[2]  TTL of KEYS[1], ms (renewed with each announcement)
   ARGV[3]  the stream's approximate cap (MAXLEN ~)
   ARGV[4]  the entry's `type` field; ARGV[5] its `data` field (the event's JSON)
-
-  Returns the new entry's stream id, or nil when the top is the one last announced. Nothing
-  announced yet (or its key expired) reads as an empty top, so a site without views announces
-  nothing rather than an empty top 10.
+  Returns the new entry's id, or nil when the top is the one last announced. Nothing announced
+  yet reads as an empty top, so a site without views announces nothing.
 ]]
 if (redis.call('GET', KEYS[1]) or '[]') == ARGV[1] then
   return nil
