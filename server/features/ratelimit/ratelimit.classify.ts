@@ -28,15 +28,19 @@ export interface ClassifierOptions {
 const exemptPaths = new Set(['/health', '/metrics']);
 const exemptProcedures = new Set(['health']);
 
-/** Routes with a policy of their own; every other route is `read` (GET, HEAD) or `write`. */
-const restGroups: Readonly<Record<string, RateLimitGroup>> = {
-  'POST /auth/login': 'login',
-  'POST /auth/register': 'register',
-};
-const procedureGroups: Readonly<Record<string, RateLimitGroup>> = {
-  'auth.login': 'login',
-  'auth.register': 'register',
-};
+/**
+ * Routes with a policy of their own; every other route is `read` (GET, HEAD) or `write`. Maps,
+ * never plain objects: the keys come from the request, and `toString` or `constructor` would find
+ * Object.prototype's members (a function as the group skipped the limiter).
+ */
+const restGroups: ReadonlyMap<string, RateLimitGroup> = new Map([
+  ['POST /auth/login', 'login'],
+  ['POST /auth/register', 'register'],
+]);
+const procedureGroups: ReadonlyMap<string, RateLimitGroup> = new Map([
+  ['auth.login', 'login'],
+  ['auth.register', 'register'],
+]);
 
 const strictness = (g: RateLimitGroup) => rateLimitGroups.indexOf(g);
 
@@ -68,7 +72,7 @@ export function createClassifier({ trpcEndpoint = '/trpc', maxBatch }: Classifie
     let cost = 0;
     for (const call of calls) {
       if (exemptProcedures.has(call)) continue;
-      const g = procedureGroups[call] ?? (method === 'POST' ? 'write' : 'read');
+      const g = procedureGroups.get(call) ?? (method === 'POST' ? 'write' : 'read');
       if (group === null || strictness(g) < strictness(group)) group = g;
       cost++;
     }
@@ -80,7 +84,7 @@ export function createClassifier({ trpcEndpoint = '/trpc', maxBatch }: Classifie
     if (method === 'OPTIONS') return null;
     if (path.startsWith(trpcPrefix)) return classifyTrpc(method, url);
     if (exemptPaths.has(path)) return null;
-    const group = restGroups[`${method} ${path}`] ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
+    const group = restGroups.get(`${method} ${path}`) ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
     return { group, cost: 1, trpc: false };
   };
 }
