@@ -24,9 +24,12 @@ export interface ClassifierOptions {
   maxBatch: number;
 }
 
-/** Probes and scrapes must keep answering under any load: they spend no budget. */
+/**
+ * Probes and scrapes must keep answering under any load: they spend no budget. Only these REST
+ * paths: the tRPC `health` procedure is a read like any other, or one batch of 50 calls would be
+ * 50 free Redis and SQL pings.
+ */
 const exemptPaths = new Set(['/health', '/metrics']);
-const exemptProcedures = new Set(['health']);
 
 /**
  * Routes with a policy of their own; every other route is `read` (GET, HEAD) or `write`. Maps,
@@ -68,15 +71,12 @@ export function createClassifier({ trpcEndpoint = '/trpc', maxBatch }: Classifie
     }
     const calls = searchParams.get('batch') === '1' ? path.split(',') : [path];
     if (calls.length > maxBatch) return null;
-    let group: RateLimitGroup | null = null;
-    let cost = 0;
+    let group: RateLimitGroup = method === 'POST' ? 'write' : 'read';
     for (const call of calls) {
-      if (exemptProcedures.has(call)) continue;
-      const g = procedureGroups.get(call) ?? (method === 'POST' ? 'write' : 'read');
-      if (group === null || strictness(g) < strictness(group)) group = g;
-      cost++;
+      const own = procedureGroups.get(call);
+      if (own !== undefined && strictness(own) < strictness(group)) group = own;
     }
-    return group === null ? null : { group, cost, trpc: true };
+    return { group, cost: calls.length, trpc: true };
   }
 
   return function classify({ method, path, url }: RequestLine): Charge | null {
