@@ -11,6 +11,7 @@ import type { Limiter, RateLimitResult } from '../features/ratelimit/ratelimit.l
 import type { Logger } from '../logger.ts';
 import { memoize } from '../memo.ts';
 import type { Preflight, PreflightEntry, PreflightReply } from '../redis/preflight.ts';
+import { sameOrigin } from './origin.ts';
 
 /** Keys a route wants read before it runs (e.g. a post's cache entry), and whatever it needs to use them. */
 export interface RegisteredRead {
@@ -231,12 +232,4 @@ function readToken(c: Context<AppEnv>): { token: string; source: TokenSource } |
   }
   const cookie = readSessionCookie(c);
   return cookie ? { token: cookie, source: 'sid' } : null;
-}
-
-/** True when the request's Origin (else Referer) is this host or one of `allowedOrigins`. */
-function sameOrigin(c: Context<AppEnv>, allowedOrigins: ReadonlySet<string>): boolean {
-  const referer = c.req.header('referer');
-  const origin = c.req.header('origin') ?? (referer && URL.canParse(referer) ? new URL(referer).origin : undefined);
-  if (!origin || origin === 'null' || !URL.canParse(origin)) return false;
-  return allowedOrigins.has(origin) || new URL(origin).host === new URL(c.req.url).host;
 }
