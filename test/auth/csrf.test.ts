@@ -174,3 +174,36 @@ describe('login CSRF (was: a text/plain login from any Origin answered 200 and s
     expect(await stored()).toEqual(before);
   });
 });
+
+describe('the origin check compares scheme, host and port (was: the host only)', () => {
+  it.each([
+    ['https://localhost', 'another scheme'],
+    ['http://localhost:8080', 'another port'],
+  ])('refuses a cookie-authenticated write from %s (%s): 403, the session is untouched', async (origin) => {
+    const { sessionId } = await login(t, DEMO.email, DEMO.password);
+    const res = await logout({ ...cookie(sessionId), origin });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as ErrorJson).error.message).toMatch(/^Cross-site request refused/);
+    expect(await alive(sessionId)).toBe(true);
+  });
+
+  it('refuses a login from https://localhost to this http site', async () => {
+    const before = await stored();
+    await expectError(await send('/auth/login', { 'content-type': 'application/json', origin: 'https://localhost' }, JSON.stringify(DEMO)), 403, 'FORBIDDEN', crossSite);
+    expect(await stored()).toEqual(before);
+  });
+
+  it("behind a trusted proxy the site's scheme is X-Forwarded-Proto's; without TRUST_PROXY the header is ignored", async () => {
+    const proxied = await createTestApp({ env: { TRUST_PROXY: '1' } });
+    try {
+      const { sessionId } = await login(proxied, DEMO.email, DEMO.password);
+      const logoutVia = (app: TestApp, headers: Record<string, string>) => jsonRequest(app.app, 'POST', '/auth/logout', undefined, { ...cookie(sessionId), ...headers });
+      // TLS ends at the proxy: the app sees http, the browser's page is https.
+      expect((await logoutVia(proxied, { 'x-forwarded-proto': 'http', origin: 'https://localhost' })).status).toBe(403);
+      expect((await logoutVia(t, { 'x-forwarded-proto': 'https', origin: 'https://localhost' })).status).toBe(403);
+      expect((await logoutVia(proxied, { 'x-forwarded-proto': 'https', origin: 'https://localhost' })).status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+});

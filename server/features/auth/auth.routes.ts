@@ -46,12 +46,12 @@ export function authRoutes(services: Services, config: Config) {
   return new Hono<AppEnv>()
     .basePath('/auth')
     .post('/register', async (c) => {
-      refuseCrossSite(c, allowedOrigins);
+      refuseCrossSite(c, allowedOrigins, config.TRUST_PROXY);
       const input = await readJson(c, registerInputSchema);
       return c.json(await auth.register(input), 201);
     })
     .post('/login', async (c) => {
-      refuseCrossSite(c, allowedOrigins);
+      refuseCrossSite(c, allowedOrigins, config.TRUST_PROXY);
       const input = await readJson(c, credentialsSchema);
       const { sessionId, user } = await auth.login(input, clientOf(c));
       // Browsers get the same token as an HttpOnly cookie; API clients use the body's sessionId.
