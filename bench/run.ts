@@ -36,7 +36,7 @@ async function main() {
       maxSeconds: Number(process.env.BENCH_SECONDS ?? 10),
     },
     async buildApp(env = {}, { background = true } = {}) {
-      const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REDIS_URL: redis.url, DATABASE_URL: 'memory://', REDIS_KEY_PREFIX: `bench:${Date.now()}:`, ANALYTICS_VISITOR_SECRET: 'bench-visitor-secret-of-32-characters', ...env });
+      const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', REDIS_URL: redis.url, DATABASE_URL: 'memory://', REDIS_KEY_PREFIX: `bench:${Date.now()}:`, ANALYTICS_VISITOR_SECRET: 'bench-visitor-secret-of-32-characters', METRICS_PUBLIC: 'true', ...env });
       const logger = createLogger(config.LOG_LEVEL);
       const client = createRedis({ url: config.REDIS_URL ?? redis.url, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
       await client.connect();

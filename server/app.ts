@@ -107,6 +107,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
       sessions: services.auth.sessions,
       secureCookie: config.NODE_ENV !== 'development',
       allowedOrigins: config.CSRF_ALLOWED_ORIGINS,
+      trustedProxies: config.TRUST_PROXY,
       rateLimit: config.RATE_LIMIT_ENABLED && {
         limiters: services.rateLimit.limiters,
         classify: createClassifier({ trpcEndpoint: '/trpc', maxBatch: config.RATE_LIMIT_MAX_BATCH }),

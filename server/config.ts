@@ -142,8 +142,13 @@ export const configSchema = z
     /** Trust X-Forwarded-For from this many proxies in front of the app; false ignores the header. */
     TRUST_PROXY: proxyHops.default(0),
     ADMIN_EMAILS: emailList.default([]),
-    /** Set: GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. Unset: /metrics is open. */
+    /**
+     * Set: GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. Unset: /metrics is open,
+     * which production allows only with METRICS_PUBLIC=true.
+     */
     METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+    /** The operator's explicit choice to serve /metrics without a token in production (e.g. a port only the scraper reaches). */
+    METRICS_PUBLIC: bool.default(false),
     /** The event stream keeps about this many entries (XADD MAXLEN ~): how far back a live subscriber can resume. */
     EVENT_STREAM_MAXLEN: int(100, 10_000_000).default(10_000),
     /** Live-event subscribers (SSE streams, tRPC or GET /events) one instance serves; more are refused with 503. */
@@ -222,6 +227,18 @@ export const configSchema = z
         path: ['ANALYTICS_VISITOR_SECRET'],
         message: 'required in production (at least 32 characters, e.g. `openssl rand -hex 32`), the same on every instance',
       });
+    }
+    // An open /metrics tells anyone the routes, their traffic and errors, and the process' memory:
+    // production refuses to start until the operator picks a token or says open on purpose.
+    if (c.NODE_ENV === 'production' && c.METRICS_TOKEN === undefined && !c.METRICS_PUBLIC) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_TOKEN'],
+        message: 'required in production (at least 16 characters, e.g. `openssl rand -hex 16`), or set METRICS_PUBLIC=true to serve /metrics without one',
+      });
+    }
+    if (c.METRICS_TOKEN !== undefined && c.METRICS_PUBLIC) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_PUBLIC'], message: 'contradicts METRICS_TOKEN: set one of them' });
     }
   })
   .transform((c) => ({

@@ -47,6 +47,9 @@ export const eventsScenario: BenchScenario = {
       REDIS_KEY_PREFIX: prefix,
       DATABASE_URL: 'memory://',
       NODE_ENV: 'production',
+      // What production requires: the scrape below reads /metrics without a token.
+      ANALYTICS_VISITOR_SECRET: 'bench-visitor-secret-of-32-characters',
+      METRICS_PUBLIC: 'true',
       RATE_LIMIT_ENABLED: 'false',
       EVENTS_MAX_SUBSCRIBERS: String(SUBSCRIBERS + 10),
     }, port);

@@ -46,6 +46,7 @@ const productEnv = (port: number, redisUrl: string): Record<string, string> => (
   RATE_LIMIT_MAX: '100000',
   RATE_LIMIT_WINDOW_SECONDS: '1',
   ANALYTICS_VISITOR_SECRET: VISITOR_SECRET,
+  METRICS_PUBLIC: 'true',
 });
 
 type RuntimeName = 'node20' | 'node24' | 'bun';

@@ -11,6 +11,7 @@ import type { Limiter, RateLimitResult } from '../features/ratelimit/ratelimit.l
 import type { Logger } from '../logger.ts';
 import { memoize } from '../memo.ts';
 import type { Preflight, PreflightEntry, PreflightReply } from '../redis/preflight.ts';
+import { sameOrigin } from './origin.ts';
 
 /** Keys a route wants read before it runs (e.g. a post's cache entry), and whatever it needs to use them. */
 export interface RegisteredRead {
@@ -38,8 +39,10 @@ export interface PreflightOptions<G extends string> {
   sessions: Pick<SessionStore, 'part' | 'found'>;
   /** Whether the cookie cleared for a dead session carries `Secure` (outside development). */
   secureCookie: boolean;
-  /** Origins besides the request's own host allowed to send cookie-authenticated unsafe requests. */
+  /** Origins besides the request's own origin allowed to send cookie-authenticated unsafe requests. */
   allowedOrigins?: readonly string[];
+  /** Proxies in front (TRUST_PROXY): with any, the request's own scheme is X-Forwarded-Proto's (origin.ts). */
+  trustedProxies?: number;
   /** Rate limiting, or false for none. */
   rateLimit: RateLimitOptions<G> | false;
   /** The routes' reads; the first that claims a request is sent. */
@@ -60,14 +63,16 @@ const parseToken = memoize(parseSessionToken);
  * It refuses only for the rate limit (429, or 503 when a fail-closed policy cannot decide); what
  * needs a session throws `noSessionError(credential)` itself, so a dead cookie or a Redis outage
  * never breaks public reads. CSRF: an unsafe method authenticated only by the `sid` cookie must
- * carry an Origin (else a Referer) of this host or of `allowedOrigins`; otherwise the cookie
- * grants nothing (`cross-site`) and Redis is not asked for it. Bearer requests are exempt.
+ * carry an Origin (else a Referer) of this origin (scheme, host and port) or of `allowedOrigins`;
+ * otherwise the cookie grants nothing (`cross-site`) and Redis is not asked for it. Bearer
+ * requests are exempt.
  */
 export function preflight<G extends string>(opts: PreflightOptions<G>): MiddlewareHandler<AppEnv> {
   if (typeof opts?.preflight?.run !== 'function') throw new Error('preflight: `preflight` is required');
   if (typeof opts.sessions?.part !== 'function') throw new Error('preflight: `sessions` is required');
   const { sessions, secureCookie, rateLimit, reads = [] } = opts;
   const allowedOrigins = new Set(opts.allowedOrigins ?? []);
+  const trustedProxies = opts.trustedProxies ?? 0;
   const policies = new Map<string, string>();
   if (rateLimit) {
     if (Object.keys(rateLimit.limiters).length === 0) throw new Error('preflight: rate limiting needs at least one policy');
@@ -76,7 +81,7 @@ export function preflight<G extends string>(opts: PreflightOptions<G>): Middlewa
 
   return async function preflight(c, next) {
     const line = new HonoRequestLine(c);
-    const presented = readPresented(c, allowedOrigins);
+    const presented = readPresented(c, allowedOrigins, trustedProxies);
     const token = presented && !presented.crossSite ? presented.token : null;
     const user = token ? `user:${token.userId}` : undefined;
     const headers = c.get('headers');
@@ -221,13 +226,13 @@ function credentialOf({ source, token, crossSite }: PresentedCredential, session
 }
 
 /** The token a request presents, parsed (hashed), and whether it is a cookie on a cross-site unsafe request. */
-function readPresented(c: Context<AppEnv>, allowedOrigins: ReadonlySet<string>): PresentedCredential | null {
+function readPresented(c: Context<AppEnv>, allowedOrigins: ReadonlySet<string>, trustedProxies: number): PresentedCredential | null {
   const found = readToken(c);
   return (
     found && {
       source: found.source,
       token: parseToken(found.token),
-      crossSite: found.source === 'sid' && !SAFE_METHODS.has(c.req.method) && !sameOrigin(c, allowedOrigins),
+      crossSite: found.source === 'sid' && !SAFE_METHODS.has(c.req.method) && !sameOrigin(c, allowedOrigins, trustedProxies),
     }
   );
 }
@@ -242,12 +247,4 @@ function readToken(c: Context<AppEnv>): { token: string; source: TokenSource } |
   }
   const cookie = readSessionCookie(c);
   return cookie ? { token: cookie, source: 'sid' } : null;
-}
-
-/** True when the request's Origin (else Referer) is this host or one of `allowedOrigins`. */
-function sameOrigin(c: Context<AppEnv>, allowedOrigins: ReadonlySet<string>): boolean {
-  const referer = c.req.header('referer');
-  const origin = c.req.header('origin') ?? (referer && URL.canParse(referer) ? new URL(referer).origin : undefined);
-  if (!origin || origin === 'null' || !URL.canParse(origin)) return false;
-  return allowedOrigins.has(origin) || new URL(origin).host === new URL(c.req.url).host;
 }

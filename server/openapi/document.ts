@@ -120,6 +120,7 @@ function operation(route: RouteDoc, schemas: Record<string, JsonSchema>): Operat
   // What every route can answer, in the shared error shape, unless the route says more.
   const hasInput = parameters.length > 0 || route.request?.body !== undefined;
   if (hasInput) responses['400'] ??= { description: 'Invalid input: `details` names each field', content: json(ERROR_REF) };
+  if (route.request?.body) responses['415'] ??= { description: 'The body is not sent as `Content-Type: application/json`', content: json(ERROR_REF) };
   if (route.auth) responses['401'] ??= { description: 'No valid session', content: json(ERROR_REF) };
   responses.default ??= { description: 'Any other error', content: json(ERROR_REF) };
 

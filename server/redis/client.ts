@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.ts';
+import { shareCommandDeadline } from './deadline.ts';
 import { defineScripts, loadScripts } from './scripts.ts';
 
 /**
@@ -38,8 +39,9 @@ export function parseClusterNode(node: string): { host: string; port: number } {
 
 /**
  * The command connection. Fail-fast on purpose: while disconnected, commands are refused at
- * once instead of queued (enableOfflineQueue: false), a command in flight fails after
- * `commandTimeoutMs`, and reconnection goes on in the background with a bounded delay.
+ * once instead of queued (enableOfflineQueue: false), a command fails once the oldest command
+ * still waiting has waited `commandTimeoutMs` since it was issued (deadline.ts), and reconnection
+ * goes on in the background with a bounded delay.
  * Callers on the request path catch the failure and degrade (serve from SQL, answer 503).
  * Nothing connects until `connect()` is called.
  *
@@ -87,6 +89,7 @@ export function createRedis(opts: RedisClientOptions): RedisClient {
     redis = new Redis(opts.url, options);
   }
   defineScripts(redis, scripts);
+  shareCommandDeadline(redis, opts.commandTimeoutMs, scripts.map((s) => s.name));
   watchConnection(redis, opts.logger);
   return redis;
 }

@@ -5,6 +5,7 @@ import { contextFromHono, type AppEnv } from '../context.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { authenticate } from '../middleware/preflight.ts';
 import type { Services } from '../services.ts';
+import { isJson, notJsonError } from './media-type.ts';
 
 export interface TrpcHandlerOptions {
   /** The app's router (tests may mount a purpose-built one with the same context). */
@@ -26,8 +27,10 @@ export function trpcHandler({ router, deps, services, endpoint, maxBatchSize }: 
       router,
       maxBatchSize,
       createContext: async ({ info }) => {
-        // A refusal decided by middleware fails every call of the request, in tRPC's format.
-        const refusal = c.get('preflight').refusal;
+        // A refusal decided by middleware fails every call of the request, in tRPC's format. So
+        // does a POST body not declared JSON: tRPC itself refuses most types (415) but reads
+        // multipart/form-data and octet streams, which other sites' pages can send and no procedure takes.
+        const refusal = c.get('preflight').refusal ?? (c.req.method === 'POST' && !isJson(c.req.header('content-type')) ? notJsonError() : undefined);
         if (refusal) throw refusal;
         const ctx = contextFromHono(c, deps, services);
         // Subscriptions over SSE cannot send headers: their token comes as connectionParams { token }.

@@ -7,7 +7,7 @@ describe('analytics config', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/^Invalid environment variable ANALYTICS_VISITOR_SECRET: required in production/);
     const secret = 's'.repeat(32);
-    expect(loadConfig({ NODE_ENV: 'production', ANALYTICS_VISITOR_SECRET: secret }).ANALYTICS_VISITOR_SECRET).toBe(secret);
+    expect(loadConfig({ NODE_ENV: 'production', ANALYTICS_VISITOR_SECRET: secret, METRICS_PUBLIC: 'true' }).ANALYTICS_VISITOR_SECRET).toBe(secret);
   });
 
   it('refuses a short secret without echoing it', () => {

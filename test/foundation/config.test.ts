@@ -28,7 +28,7 @@ describe('config', () => {
   });
 
   it('turns the demo seed off by default in production', () => {
-    const production = { NODE_ENV: 'production', ANALYTICS_VISITOR_SECRET: 'x'.repeat(32) };
+    const production = { NODE_ENV: 'production', ANALYTICS_VISITOR_SECRET: 'x'.repeat(32), METRICS_PUBLIC: 'true' };
     expect(loadConfig(production).SEED_DEMO).toBe(false);
     expect(loadConfig({ ...production, SEED_DEMO: 'true' }).SEED_DEMO).toBe(true);
   });

@@ -267,11 +267,18 @@ export function percentEncode(bytes: Uint8Array): string {
 
 const badPercent = fc.constantFrom('%FF', '%C3%28', '%C0%AF', '%ED%A0%80', '%E2%82', '%', '%G1', '%%', '%0', '%00', '%2F', '%2e%2e');
 
+/**
+ * Every own name of Object.prototype (`constructor`, `toString`, `__proto__`, `hasOwnProperty`,
+ * `valueOf`, ...): a lookup in a plain object keyed by request data finds them. Read at run time,
+ * so a name a later runtime adds is in too.
+ */
+export const prototypeNames: readonly string[] = Object.getOwnPropertyNames(Object.prototype);
+
 /** A path segment that should be an id: non-numeric, negative, huge, float, invalid UTF-8, real ids. */
 export const pathId = fc.oneof(
   fc.constantFrom(
     '1', '2', '3', '0', '-1', '1.5', '1e3', '1e400', '2147483647', '2147483648', '99999999999999999999', 'NaN', 'Infinity',
-    '-Infinity', '0x10', '0b1', '%201', '1%20', '+1', '%EF%BC%91', 'abc', '__proto__', 'constructor', 'prototype', 'null',
+    '-Infinity', '0x10', '0b1', '%201', '1%20', '+1', '%EF%BC%91', 'abc', ...prototypeNames, 'prototype', 'null',
     'AAAAAAAAAAAAAAAAAAAAAA', 'a'.repeat(5000),
   ),
   badPercent,

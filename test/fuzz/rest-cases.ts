@@ -46,7 +46,7 @@ export function restCases(target: RestTarget, bodyLimit: number, anonymous: bool
       paramsAccepted(target, paramNames, ids) &&
       queryAccepted(target, url) &&
       headersAccepted(target, requestHeaders) &&
-      (!sent || bodyAccepted(target, sent.payload, bodyLimit));
+      (!sent || bodyAccepted(target, sent.payload, sent.type, bodyLimit));
     return { method: target.method, url, headers: requestHeaders, body: sent?.payload, accepted };
   });
 }
@@ -74,10 +74,14 @@ function headersAccepted(target: RestTarget, headers: Record<string, string>): b
   return target.headers.safeParse(present).success;
 }
 
-/** The body as readJson reads it: decoded as UTF-8 (lossy), `''` as `{}`, then the schema. Over the limit: 413. */
-function bodyAccepted(target: RestTarget, payload: Payload, bodyLimit: number): boolean {
+/**
+ * The body as readJson reads it: declared `application/json` (any parameters) or 415, decoded as
+ * UTF-8 (lossy), `''` as `{}`, then the schema. Over the limit: 413.
+ */
+function bodyAccepted(target: RestTarget, payload: Payload, type: string | undefined, bodyLimit: number): boolean {
   if (payload.bytes.length > bodyLimit) return false;
   if (!target.body) return true;
+  if (type?.split(';')[0]?.trim().toLowerCase() !== 'application/json') return false;
   const text = new TextDecoder().decode(payload.bytes);
   let value: unknown;
   try {

@@ -79,12 +79,12 @@ const mediaTypeOf = (type: string | undefined) => type?.split(';')[0]?.trim().to
 function accepted(target: TrpcTarget, method: string, calls: number, bytes: Uint8Array, type: string | undefined): boolean {
   if ((target.type === 'mutation') !== (method === 'POST')) return false;
   const mediaType = method === 'GET' ? 'application/json' : mediaTypeOf(type);
-  if (!trpcMediaTypes.has(mediaType)) return false;
+  // tRPC reads form data and octet streams too, but the handler refuses them (415) before any
+  // procedure: none takes them, and another site's page can send them without a CORS preflight.
+  if (mediaType !== 'application/json') return false;
   // tRPC reads the input only for a procedure that has a parser: one without ignores it, even
   // malformed (as REST routes ignore a body they do not read).
   if (target.inputs.length === 0) return calls === 1 || target.type !== 'subscription';
-  // Form data and octet streams reach the parser as a FormData or a stream, which ours refuse.
-  if (mediaType !== 'application/json') return false;
   // GET carries the input in the URL (decoded by URLSearchParams), POST in the body.
   const text = method === 'GET' ? (new URLSearchParams(`input=${percentEncode(bytes)}`).get('input') ?? '') : new TextDecoder().decode(bytes);
   let inputs: unknown;

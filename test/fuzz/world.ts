@@ -43,7 +43,8 @@ export interface StoreSnapshot {
   sql: Record<string, string>;
 }
 
-export async function createFuzzWorld(): Promise<FuzzWorld> {
+/** `env` adds to (or overrides) the fuzz settings, e.g. rate limiting on for the name fuzzer. */
+export async function createFuzzWorld(env: Record<string, string> = {}): Promise<FuzzWorld> {
   const t = await createTestApp({
     env: {
       ADMIN_EMAILS: OWNER.email,
@@ -54,6 +55,7 @@ export async function createFuzzWorld(): Promise<FuzzWorld> {
       // 200 ms) turn a slow Redis reply into a 503 or a cache fill that lands after the answer.
       REDIS_COMMAND_TIMEOUT_MS: '10000',
       POST_CACHE_TIMEOUT_MS: '5000',
+      ...env,
     },
   });
   const sqlDigest = await sqlDigestQuery(t);

@@ -183,6 +183,8 @@ describe('Redis failures', () => {
       await expect(app.redis.get('x')).rejects.toThrow('Command timed out');
       await admin.client('UNPAUSE');
       admin.disconnect();
+      // After a timeout the client refuses commands until Redis answers its probe (server/redis/deadline.ts).
+      await waitUntil(() => app.redis.ping().then(() => true, () => false), 5000, 'the client sees Redis answer again');
       let text = await scrape(app.app);
       expect(sample(text, 'redis_command_errors_total', { ...labels, command: 'get', kind: 'timeout' })).toBe(1);
 

@@ -164,7 +164,7 @@ describe('buildOpenApiDocument', () => {
       { name: 'id', in: 'path', required: true, description: 'The post id', schema: { type: 'integer', exclusiveMinimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     ]);
     expect(update.security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }]);
-    expect(Object.keys(update.responses).sort()).toEqual(['200', '400', '401', '403', 'default']);
+    expect(Object.keys(update.responses).sort()).toEqual(['200', '400', '401', '403', '415', 'default']);
     expect(update.responses['403']?.content?.['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
     // A schema with an id becomes a component, referenced where it is used.
     const body = update.requestBody!.content['application/json'].schema as { properties: { tags: { items: unknown } } };
@@ -176,6 +176,9 @@ describe('buildOpenApiDocument', () => {
     expect(logout.responses['204']).toEqual({ description: 'Logged out' });
     expect(logout.parameters).toBeUndefined();
     expect(logout.responses['400']).toBeUndefined();
+    // 415 where there is a body to send as JSON, and only there.
+    expect(update.responses['415']?.content?.['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
+    expect(logout.responses['415']).toBeUndefined();
   });
 
   it('refuses a route described twice', () => {

@@ -29,12 +29,12 @@ describe('which budget a request spends', () => {
     ['POST', '/trpc/posts.create', { group: 'write', cost: 1, trpc: true }],
     ['POST', '/trpc/auth.login', { group: 'login', cost: 1, trpc: true }],
     ['POST', '/trpc/auth.register', { group: 'register', cost: 1, trpc: true }],
-    ['GET', '/trpc/health', null],
+    ['GET', '/trpc/health', { group: 'read', cost: 1, trpc: true }], // only the REST probe is exempt
     ['GET', '/trpc/posts.list,posts.get?batch=1', { group: 'read', cost: 2, trpc: true }],
     ['GET', '/trpc/posts.list,posts.get', { group: 'read', cost: 1, trpc: true }], // not a batch: one (unknown) procedure
     ['GET', '/trpc/posts.list%2Cposts.get%2Cposts.get?batch=1', { group: 'read', cost: 3, trpc: true }],
-    ['GET', '/trpc/health,posts.list?batch=1', { group: 'read', cost: 1, trpc: true }],
-    ['GET', '/trpc/health,health?batch=1', null],
+    ['GET', '/trpc/health,posts.list?batch=1', { group: 'read', cost: 2, trpc: true }],
+    ['GET', '/trpc/health,health?batch=1', { group: 'read', cost: 2, trpc: true }],
     ['POST', '/trpc/posts.create,auth.login,auth.register?batch=1', { group: 'login', cost: 3, trpc: true }],
     ['POST', '/trpc/posts.create,auth.register?batch=1', { group: 'register', cost: 2, trpc: true }],
     ['GET', '/trpc/a,b,c,d,e?batch=1', { group: 'read', cost: 5, trpc: true }],

@@ -63,15 +63,37 @@ describe("the tutorial's loop of 101 requests to GET /posts", () => {
 });
 
 describe('policies by route group', () => {
-  it('health and metrics are exempt: no budget spent, no headers, never 429', async () => {
+  it('the REST probes /health and /metrics are exempt: no budget spent, no headers, never 429', async () => {
     t = await createLimitedApp({ RATE_LIMIT_MAX: '1' });
     for (let i = 0; i < 5; i++) {
-      for (const res of [await t.app.request('/health'), await t.app.request('/metrics'), await t.app.request('/trpc/health')]) {
+      for (const res of [await t.app.request('/health'), await t.app.request('/metrics')]) {
         expect(res.status).not.toBe(429);
         expect(res.headers.get('ratelimit-limit')).toBeNull();
       }
     }
     expect((await t.app.request('/posts')).headers.get('ratelimit-remaining')).toBe('0');
+    // Spent: still answered.
+    expect((await t.app.request('/health')).status).toBe(200);
+  });
+
+  it('the tRPC health procedure is a read (was free: batches of 50 pings never spent a unit)', async () => {
+    t = await createLimitedApp({ RATE_LIMIT_MAX: '100' });
+    const fifty = `/trpc/${Array(50).fill('health').join(',')}?batch=1`;
+    const first = await t.app.request(fifty);
+    expect(first.status).toBe(200);
+    expect(rateLimitHeaders(first)).toMatchObject({ policy: '100;w=60', remaining: '50' });
+    expect((await t.app.request(fifty)).headers.get('ratelimit-remaining')).toBe('0');
+    const refused = await t.app.request(fifty);
+    expect(refused.status).toBe(429);
+    const calls = (await refused.json()) as { error: { data: { appCode: string } } }[];
+    expect(calls).toHaveLength(50);
+    for (const call of calls) expect(call.error.data.appCode).toBe('TOO_MANY_REQUESTS');
+    // The same read budget as every other read; the REST probe still answers, uncharged.
+    expect((await t.app.request('/trpc/health')).status).toBe(429);
+    expect((await t.app.request('/posts')).status).toBe(429);
+    const probe = await t.app.request('/health');
+    expect(probe.status).toBe(200);
+    expect(probe.headers.get('ratelimit-limit')).toBeNull();
   });
 
   it('one read budget for REST and tRPC queries; writes, login and register each have their own', async () => {

@@ -24,6 +24,10 @@ const csrf = {
   description: 'Cookie-authenticated request from another origin (send `Authorization: Bearer` instead, or list the origin in CSRF_ALLOWED_ORIGINS)',
   schema: errorResponseSchema,
 };
+const foreignPage = {
+  description: 'Sent from a page on another origin (its Origin or Referer is neither this site nor in CSRF_ALLOWED_ORIGINS)',
+  schema: errorResponseSchema,
+};
 const redisDown = { description: 'Redis, which holds the sessions, is not answering', schema: errorResponseSchema };
 
 /** Every REST route under /auth, with the shared schemas the routes parse and answer with. */
@@ -37,6 +41,7 @@ export const authDocs: RouteDoc[] = [
     responses: {
       201: { description: 'Created', schema: registerResultSchema },
       400: badInput,
+      403: foreignPage,
       409: { description: 'The email is already registered', schema: errorResponseSchema },
     },
   },
@@ -50,6 +55,7 @@ export const authDocs: RouteDoc[] = [
       200: { description: 'Logged in; send `Authorization: Bearer <sessionId>` from now on', schema: loginResultSchema },
       400: badInput,
       401: { description: 'Invalid email or password (the same answer for both)', schema: errorResponseSchema },
+      403: foreignPage,
       429: { description: 'Too many failed logins for this email or address; see Retry-After', schema: errorResponseSchema },
       503: redisDown,
     },

@@ -7,6 +7,7 @@ import {
 } from '../../../shared/auth.ts';
 import type { Config } from '../../config.ts';
 import type { AppEnv } from '../../context.ts';
+import { refuseCrossSite } from '../../middleware/origin.ts';
 import type { Services } from '../../services.ts';
 import { parseInput, readJson } from '../../transport/rest.ts';
 import { noSessionError, notAdminError } from './auth.errors.ts';
@@ -39,14 +40,18 @@ const clientOf = (c: Context<AppEnv>): ClientMeta => ({ ip: c.get('clientIp'), u
 export function authRoutes(services: Services, config: Config) {
   const auth = services.auth;
   const secure = config.NODE_ENV !== 'development';
+  // Login and register carry no credential, so the preflight's cookie check never sees them: they check the Origin themselves.
+  const allowedOrigins = new Set(config.CSRF_ALLOWED_ORIGINS);
 
   return new Hono<AppEnv>()
     .basePath('/auth')
     .post('/register', async (c) => {
+      refuseCrossSite(c, allowedOrigins, config.TRUST_PROXY);
       const input = await readJson(c, registerInputSchema);
       return c.json(await auth.register(input), 201);
     })
     .post('/login', async (c) => {
+      refuseCrossSite(c, allowedOrigins, config.TRUST_PROXY);
       const input = await readJson(c, credentialsSchema);
       const { sessionId, user } = await auth.login(input, clientOf(c));
       // Browsers get the same token as an HttpOnly cookie; API clients use the body's sessionId.

@@ -24,19 +24,26 @@ export interface ClassifierOptions {
   maxBatch: number;
 }
 
-/** Probes and scrapes must keep answering under any load: they spend no budget. */
+/**
+ * Probes and scrapes must keep answering under any load: they spend no budget. Only these REST
+ * paths: the tRPC `health` procedure is a read like any other, or one batch of 50 calls would be
+ * 50 free Redis and SQL pings.
+ */
 const exemptPaths = new Set(['/health', '/metrics']);
-const exemptProcedures = new Set(['health']);
 
-/** Routes with a policy of their own; every other route is `read` (GET, HEAD) or `write`. */
-const restGroups: Readonly<Record<string, RateLimitGroup>> = {
-  'POST /auth/login': 'login',
-  'POST /auth/register': 'register',
-};
-const procedureGroups: Readonly<Record<string, RateLimitGroup>> = {
-  'auth.login': 'login',
-  'auth.register': 'register',
-};
+/**
+ * Routes with a policy of their own; every other route is `read` (GET, HEAD) or `write`. Maps,
+ * never plain objects: the keys come from the request, and `toString` or `constructor` would find
+ * Object.prototype's members (a function as the group skipped the limiter).
+ */
+const restGroups: ReadonlyMap<string, RateLimitGroup> = new Map([
+  ['POST /auth/login', 'login'],
+  ['POST /auth/register', 'register'],
+]);
+const procedureGroups: ReadonlyMap<string, RateLimitGroup> = new Map([
+  ['auth.login', 'login'],
+  ['auth.register', 'register'],
+]);
 
 const strictness = (g: RateLimitGroup) => rateLimitGroups.indexOf(g);
 
@@ -64,15 +71,12 @@ export function createClassifier({ trpcEndpoint = '/trpc', maxBatch }: Classifie
     }
     const calls = searchParams.get('batch') === '1' ? path.split(',') : [path];
     if (calls.length > maxBatch) return null;
-    let group: RateLimitGroup | null = null;
-    let cost = 0;
+    let group: RateLimitGroup = method === 'POST' ? 'write' : 'read';
     for (const call of calls) {
-      if (exemptProcedures.has(call)) continue;
-      const g = procedureGroups[call] ?? (method === 'POST' ? 'write' : 'read');
-      if (group === null || strictness(g) < strictness(group)) group = g;
-      cost++;
+      const own = procedureGroups.get(call);
+      if (own !== undefined && strictness(own) < strictness(group)) group = own;
     }
-    return group === null ? null : { group, cost, trpc: true };
+    return { group, cost: calls.length, trpc: true };
   }
 
   return function classify({ method, path, url }: RequestLine): Charge | null {
@@ -80,7 +84,7 @@ export function createClassifier({ trpcEndpoint = '/trpc', maxBatch }: Classifie
     if (method === 'OPTIONS') return null;
     if (path.startsWith(trpcPrefix)) return classifyTrpc(method, url);
     if (exemptPaths.has(path)) return null;
-    const group = restGroups[`${method} ${path}`] ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
+    const group = restGroups.get(`${method} ${path}`) ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
     return { group, cost: 1, trpc: false };
   };
 }
