@@ -148,6 +148,8 @@ export const configSchema = z
     EVENT_STREAM_MAXLEN: int(100, 10_000_000).default(10_000),
     /** Live-event subscribers (SSE streams, tRPC or GET /events) one instance serves; more are refused with 503. */
     EVENTS_MAX_SUBSCRIBERS: int(1, 1_000_000).default(1000),
+    /** Live-event streams one client (a signed-in user, else an address) may hold open on one instance; more are refused with 429. */
+    EVENTS_MAX_STREAMS_PER_CLIENT: int(1, 1_000_000).default(5),
     /** Events queued for one subscriber that is not reading; past it the subscriber is dropped and resumes by reconnecting. */
     EVENTS_SUBSCRIBER_BUFFER: int(1, 100_000).default(256),
     /** GET /events sends a `: ping` comment this often so idle proxies keep the stream open (tRPC's SSE pings every 15 s). */

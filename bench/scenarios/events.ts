@@ -49,6 +49,8 @@ export const eventsScenario: BenchScenario = {
       NODE_ENV: 'production',
       RATE_LIMIT_ENABLED: 'false',
       EVENTS_MAX_SUBSCRIBERS: String(SUBSCRIBERS + 10),
+      // Every subscriber comes from the bench's one address.
+      EVENTS_MAX_STREAMS_PER_CLIENT: String(SUBSCRIBERS + 10),
     }, port);
     const probe = new Redis(redisUrl);
     const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
