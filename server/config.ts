@@ -164,14 +164,25 @@ export const configSchema = z
     SESSION_TOUCH_INTERVAL_SECONDS: int(0, DAY).default(60),
     /** Sessions one user may hold; logging in beyond it ends the one closest to expiry. */
     SESSION_MAX_PER_USER: int(1, 10_000).default(100),
-    /** Failed logins for one email within the window before further attempts get 429. */
+    /** Failed logins for one email from one client address within the window before further attempts from there get 429. */
     LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+    /**
+     * Failed logins for one email from all addresses within the window before attempts get 429,
+     * except from an address that logged in to the account before (so guessing spread over many
+     * addresses cannot lock the owner out where they log in).
+     */
+    LOGIN_MAX_FAILURES_PER_EMAIL: int(1, 100_000).default(100),
     /** Failed logins from one client address within the window before further attempts get 429. */
     LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(50),
     /** Length of the failed-login window, from the first failure. */
     LOGIN_FAILURE_WINDOW_SECONDS: int(1, DAY).default(900),
-    /** Once half an email's or an address' failure budget is used, each attempt waits this long first. */
+    /**
+     * Once half an address' failure budget is used, each attempt waits this long first; an email's
+     * failures from all addresses past one address' budget double it per further budget.
+     */
     LOGIN_SLOWDOWN_MS: int(0, 10_000).default(500),
+    /** The longest an attempt waits before its password is checked. */
+    LOGIN_MAX_SLOWDOWN_MS: int(0, 60_000).default(8000),
     /** Origins besides the API's own host that may send cookie-authenticated unsafe requests. */
     CSRF_ALLOWED_ORIGINS: originList.default([]),
     /**
@@ -216,6 +227,14 @@ export const configSchema = z
         code: 'custom',
         path: ['SESSION_TOUCH_INTERVAL_SECONDS'],
         message: `expected fewer seconds than SESSION_TTL_SECONDS (${c.SESSION_TTL_SECONDS})`,
+      });
+    }
+    // The per-email ceiling is for guessing spread over addresses: below one address' budget it would be the tight limit again.
+    if (c.LOGIN_MAX_FAILURES_PER_EMAIL < c.LOGIN_MAX_FAILURES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOGIN_MAX_FAILURES_PER_EMAIL'],
+        message: `expected at least LOGIN_MAX_FAILURES (${c.LOGIN_MAX_FAILURES})`,
       });
     }
     if (c.NODE_ENV === 'production' && c.ANALYTICS_VISITOR_SECRET === undefined) {

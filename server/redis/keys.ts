@@ -86,11 +86,24 @@ export function createKeys(prefix: string) {
      */
     admins: () => k('admins'),
     /**
-     * String counter: login attempts not known to have succeeded, for one email (hex SHA-256 of it,
-     * so addresses are not key names) or one client address, in the current window.
-     * TTL: LOGIN_FAILURE_WINDOW_SECONDS, set when the counter is created.
+     * String counter: login attempts not known to have succeeded from one client address, for
+     * every account, in the current window. TTL: LOGIN_FAILURE_WINDOW_SECONDS, set when created.
      */
-    loginAttempts: (scope: 'email' | 'ip', id: string) => k('login-attempts', scope, id),
+    loginAddressAttempts: (ip: string) => k('login-attempts', 'ip', ip),
+    // One account's login counters and markers share the hash tag {le:<hex SHA-256 of the email>}
+    // (the email itself is never a key name), so login-account-*-3.lua touches one Cluster slot.
+    /**
+     * String counter: login attempts not known to have succeeded for one account, from every
+     * address, in the current window. TTL: LOGIN_FAILURE_WINDOW_SECONDS, set when created.
+     */
+    loginAccountAttempts: (emailHash: string) => k('login-attempts', `{le:${emailHash}}`, 'all'),
+    /** String counter: as `loginAccountAttempts`, from one client address only. TTL: as it. */
+    loginAccountAttemptsFrom: (emailHash: string, ip: string) => k('login-attempts', `{le:${emailHash}}`, 'from', ip),
+    /**
+     * String marker: this address logged in to this account with the right password. TTL:
+     * SESSION_MAX_AGE_SECONDS from the last such login.
+     */
+    loginKnownAddress: (emailHash: string, ip: string) => k('login-known', `{le:${emailHash}}`, ip),
     /**
      * String, the sliding-window log of one identity for one window of a rate-limit policy: a
      * header, then runs of (time in ms, units), oldest first (preflight.lua). TTL = the window,

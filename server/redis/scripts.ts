@@ -93,6 +93,22 @@ declare module 'ioredis' {
     /** server/redis/scripts/login-attempt-1.lua: [allowed 1|0, attempts, ms until the window ends] */
     loginAttempt(counter: string, windowMs: number, limit: number): Result<[0 | 1, number, number], Context>;
 
+    /**
+     * server/redis/scripts/login-account-attempt-3.lua: [allowed 1|0, attempts from this address,
+     * from all addresses, known address 1|0, ms until the refusing window ends]
+     */
+    loginAccountAttempt(
+      all: string,
+      fromAddress: string,
+      knownAddress: string,
+      windowMs: number,
+      perAddress: number,
+      perAccount: number,
+    ): Result<[0 | 1, number, number, 0 | 1, number], Context>;
+
+    /** server/redis/scripts/login-account-release-3.lua: gives the attempt back; marks the address known when knownTtlMs > 0 */
+    loginAccountRelease(all: string, fromAddress: string, knownAddress: string, knownTtlMs: number): Result<1, Context>;
+
     /** server/redis/scripts/login-attempt-release-1.lua: the attempts still counted */
     loginAttemptRelease(counter: string): Result<number, Context>;
 

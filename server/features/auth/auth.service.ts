@@ -79,10 +79,13 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     createLoginThrottle({
       redis,
       keys,
-      maxPerEmail: config.LOGIN_MAX_FAILURES,
-      maxPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+      perAddress: config.LOGIN_MAX_FAILURES,
+      perAccount: config.LOGIN_MAX_FAILURES_PER_EMAIL,
+      perIp: config.LOGIN_MAX_FAILURES_PER_IP,
       windowMs: config.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
       slowdownMs: config.LOGIN_SLOWDOWN_MS,
+      maxSlowdownMs: config.LOGIN_MAX_SLOWDOWN_MS,
+      knownAddressTtlMs: config.SESSION_MAX_AGE_SECONDS * 1000,
     });
   const roles = createRoleSync({ redis, keys, adminEmails: config.ADMIN_EMAILS, ttlMs: config.SESSION_MAX_AGE_SECONDS * 1000, logger });
 
