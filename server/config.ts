@@ -46,8 +46,6 @@ const commaList = z.string().transform((v) =>
     .filter(Boolean),
 );
 
-const emailList = commaList;
-
 /**
  * Comma list of browser origins (`https://app.example.com`), compared exactly with a request's
  * Origin. An origin is scheme, host and optional port: no path, no trailing slash, no `*`
@@ -141,7 +139,6 @@ export const configSchema = z
     RATE_LIMIT_MAX_BATCH: int(1, 1000).default(50),
     /** Trust X-Forwarded-For from this many proxies in front of the app; false ignores the header. */
     TRUST_PROXY: proxyHops.default(0),
-    ADMIN_EMAILS: emailList.default([]),
     /** Set: GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. Unset: /metrics is open. */
     METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
     /** The event stream keeps about this many entries (XADD MAXLEN ~): how far back a live subscriber can resume. */
@@ -259,10 +256,26 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Variables no longer read, with what to do instead: set, they stop start-up, so an operator who
+ * relied on one learns that it does nothing now rather than finding out later.
+ */
+const removedVariables = new Map([
+  [
+    'ADMIN_EMAILS',
+    'no longer read: registering a listed address made its registrant admin. Grant the role to an existing account with `npm run admin -- grant <email>` (docs/security.md)',
+  ],
+]);
+
+/**
  * Parses the environment. Empty strings count as unset, so `PORT= npm start` uses the default.
  * Throws a ConfigError whose message is one line naming the first bad variable.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
+  for (const [name, instead] of removedVariables) {
+    if (Object.hasOwn(env, name) && env[name] !== undefined && env[name] !== '') {
+      throw new ConfigError(`Invalid environment variable ${name}: ${instead}`);
+    }
+  }
   const known = Object.keys(configSchema.in.shape);
   const input: Record<string, string> = {};
   for (const name of known) {

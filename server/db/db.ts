@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { lockDataDir } from './dir-lock.ts';
 
 /** What services need from the SQL store; both PGlite and PostgreSQL provide it with the same SQL. */
 export interface Queryable {
@@ -40,8 +41,15 @@ async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
   // PGlite creates its own directory but not the parents: `REDIS_URL=... npm start` on a fresh
   // checkout has no `.data/` yet (only the local redis-server start-up would have made it).
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lite = dataDir ? new PGlite(dataDir) : new PGlite();
-  await lite.waitReady;
+  const lock = dataDir ? lockDataDir(dataDir) : null;
+  let lite: PGlite;
+  try {
+    lite = dataDir ? new PGlite(dataDir) : new PGlite();
+    await lite.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const query = async <T extends object>(sql: string, params?: unknown[]) =>
     (await lite.query<T>(sql, params as unknown[] | undefined)).rows;
   return {
@@ -64,6 +72,7 @@ async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
     },
     close: async () => {
       if (!lite.closed) await lite.close();
+      lock?.release();
     },
   };
 }

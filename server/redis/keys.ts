@@ -75,16 +75,19 @@ export function createKeys(prefix: string) {
      */
     userSessions: (userId: number) => k('sessions', `{u:${userId}}`),
     /**
-     * Set: the user's roles (`admin`), written from ADMIN_EMAILS at start-up and at each login;
-     * absent for users with none. TTL: SESSION_MAX_AGE, renewed at each login and start-up, so it
-     * outlives every session that reads it.
+     * Set: the user's roles (`admin`) as SQL's user_roles has them, written by roles-write-2.lua at
+     * a grant or revoke, at each login and at start-up; absent for users with none. TTL:
+     * SESSION_MAX_AGE, renewed by each write, so it outlives every session that reads it.
+     * (`roles:{u:<id>}`, which ADMIN_EMAILS used to fill, is read no more and expires on its own.)
      */
-    userRoles: (userId: number) => k('roles', `{u:${userId}}`),
+    userRoles: (userId: number) => k('user-roles', `{u:${userId}}`),
+    /** String: users.roles_version the roles set was written from; an older one is refused. TTL: as `userRoles`. */
+    userRolesVersion: (userId: number) => k('user-roles-version', `{u:${userId}}`),
     /**
-     * Set: the user ids given `admin` at the last start-up, so the role can be taken back when an
-     * email leaves ADMIN_EMAILS. No TTL: bounded by ADMIN_EMAILS and rewritten at every start-up.
+     * Set: what versions before issue 15 kept of ADMIN_EMAILS (user ids given `admin` at start-up).
+     * No TTL, so start-up deletes it; nothing writes it any more.
      */
-    admins: () => k('admins'),
+    legacyAdmins: () => k('admins'),
     /**
      * String counter: login attempts not known to have succeeded from one client address, for
      * every account, in the current window. TTL: LOGIN_FAILURE_WINDOW_SECONDS, set when created.

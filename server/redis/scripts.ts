@@ -112,6 +112,9 @@ declare module 'ioredis' {
     /** server/redis/scripts/login-attempt-release-1.lua: the attempts still counted */
     loginAttemptRelease(counter: string): Result<number, Context>;
 
+    /** server/redis/scripts/roles-write-2.lua: 1 written, 0 refused (a newer version is stored) */
+    rolesWrite(roles: string, version: string, rolesVersion: number, ttlMs: number, ...names: string[]): Result<0 | 1, Context>;
+
     /** server/redis/scripts/cache-fill-2.lua: 1 written, 0 refused (an invalidation recorded a newer version) */
     cacheFill(entry: string, fence: string, version: number, value: string, ttlMs: number): Result<0 | 1, Context>;
 

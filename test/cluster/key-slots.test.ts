@@ -31,6 +31,8 @@ function groups(keys: Keys): Record<string, string[][]> {
     // server/redis/preflight.ts: on a cluster each part of an entry is its own call (session, limit, reads).
     'preflight.lua, session part': users.flatMap((u) => tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.userRoles(u)])),
     'session-list-1.lua, session-revoke-1.lua': users.flatMap((u) => tokenHashes.map((h) => [keys.userSessions(u), keys.sessionPrefix(u) + h])),
+    // server/features/auth/roles.ts: a user's roles and the version they were read at.
+    'roles-write-2.lua': users.map((u) => [keys.userRoles(u), keys.userRolesVersion(u)]),
     // server/features/auth/login-throttle.ts: one account's counters and known-address marker.
     'login-account-attempt-3.lua, login-account-release-3.lua': ['a'.repeat(64), '0f'.repeat(32)].flatMap((h) =>
       ['203.0.113.7', '2001:db8::1', '{x}'].map((ip) => [keys.loginAccountAttempts(h), keys.loginAccountAttemptsFrom(h, ip), keys.loginKnownAddress(h, ip)]),

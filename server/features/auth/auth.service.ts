@@ -15,7 +15,8 @@ import { invalidCredentials, noSessionError } from './auth.errors.ts';
 import type { AuthSession, Credential } from './auth.types.ts';
 import { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './passwords.ts';
-import { createRoleSync } from './roles.ts';
+import { createRoles, type RoleChangeResult, type RoleName } from './roles.ts';
+import type { UserRoles } from './roles.repo.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createUsersRepo } from './users.repo.ts';
 import type { Logger } from '../../logger.ts';
@@ -47,7 +48,13 @@ export interface AuthService {
   logoutAll(session: AuthSession): Promise<Revoked>;
   /** Checks the current password (throttled like a login), stores the new one, ends every other session. */
   changePassword(session: AuthSession, input: ChangePasswordInput, client: ClientMeta): Promise<Revoked>;
-  /** Start-up work: the demo user, roles from ADMIN_EMAILS, the dummy hash for unknown emails. */
+  /** Operator only (`npm run admin -- grant <email>`): never reachable over HTTP. */
+  grantRole(email: string, role: RoleName): Promise<RoleChangeResult>;
+  /** Operator only (`npm run admin -- revoke <email>`); live sessions lose the role at once. */
+  revokeRole(email: string, role: RoleName): Promise<RoleChangeResult>;
+  /** Operator only (`npm run admin -- list`): users with a role. */
+  roleHolders(): Promise<UserRoles[]>;
+  /** Start-up work: the demo user, roles mirrored from SQL, the dummy hash for unknown emails. */
   startup(): Promise<void>;
 }
 
@@ -87,7 +94,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
       maxSlowdownMs: config.LOGIN_MAX_SLOWDOWN_MS,
       knownAddressTtlMs: config.SESSION_MAX_AGE_SECONDS * 1000,
     });
-  const roles = createRoleSync({ redis, keys, adminEmails: config.ADMIN_EMAILS, ttlMs: config.SESSION_MAX_AGE_SECONDS * 1000, logger });
+  const roles = createRoles({ redis, keys, db, ttlMs: config.SESSION_MAX_AGE_SECONDS * 1000, logger });
 
   /**
    * The password check behind login and password change. Unknown email and wrong password take
@@ -123,7 +130,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
       // Both writes go out together (auto-pipelining); each is atomic on its own key set.
       const [session] = await Promise.all([
         sessions.create({ userId: user.id, email: user.email, ip: client.ip, userAgent: client.userAgent }),
-        roles.atLogin(user.id, user.email).catch((err: unknown) => log.warn('roles not written at login', { err })),
+        roles.publish(user.roles).catch((err: unknown) => log.warn('roles not written at login', { err })),
       ]);
       metrics.sessionCreated();
       parts.onLogin?.(user.id);
@@ -216,6 +223,10 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
       return { message: 'Password changed; other sessions ended', revoked };
     },
 
+    grantRole: (email, role) => roles.grant(email, role),
+    revokeRole: (email, role) => roles.revoke(email, role),
+    roleHolders: () => roles.holders(),
+
     async startup() {
       await hasher.prepare();
       if (config.SEED_DEMO && !(await users.findByEmail(DEMO_USER.email))) {
@@ -224,7 +235,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
         if (created) logger.info('seeded demo user', { email: DEMO_USER.email, userId: created.id });
       }
       // Redis may be down at start-up; logins rewrite each user's roles anyway.
-      await roles.atStartup(users).catch((err: unknown) => logger.warn('roles not synced at start-up', { err }));
+      await roles.atStartup().catch((err: unknown) => logger.warn('roles not mirrored at start-up', { err }));
     },
   };
 }
