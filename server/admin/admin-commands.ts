@@ -3,12 +3,13 @@ import type { AuthService } from '../features/auth/auth.service.ts';
 import { ADMIN_ROLE } from '../features/auth/roles.ts';
 
 export const ADMIN_USAGE = `usage: npm run admin -- <command>
-  grant <email>    give the account the admin role
-  revoke <email>   take the admin role back (live sessions lose it at once)
-  list             the accounts with a role`;
+  grant <email>        give the account the admin role
+  revoke <email>       take the admin role back (live sessions lose it at once)
+  list                 the accounts with a role
+  delete-user <email>  delete the account with its sessions and posts`;
 
 /** One operator command, parsed. */
-export type AdminCommand = { name: 'grant' | 'revoke'; email: string } | { name: 'list' };
+export type AdminCommand = { name: 'grant' | 'revoke' | 'delete-user'; email: string } | { name: 'list' };
 
 /** What a command printed, and whether it did its job. */
 export interface AdminOutcome {
@@ -23,7 +24,8 @@ export function parseAdminArgs(argv: readonly string[]): AdminCommand | { error:
     case 'list':
       return rest.length === 0 ? { name } : { error: 'list takes no argument' };
     case 'grant':
-    case 'revoke': {
+    case 'revoke':
+    case 'delete-user': {
       const email = rest.length === 1 ? emailSchema.safeParse(rest[0]) : null;
       if (!email?.success) return { error: `${name} takes one email address` };
       return { name, email: email.data };
@@ -43,6 +45,10 @@ export async function runAdminCommand(auth: AuthService, command: AdminCommand):
       const already = command.name === 'grant' ? 'already had' : 'did not have';
       const what = change.changed ? `${ADMIN_ROLE} ${verb} ${change.user.email}` : `${change.user.email} ${already} ${ADMIN_ROLE}`;
       return { ok: true, lines: [`${what} (user ${change.user.id}); roles now: ${change.roles.join(', ') || 'none'}`] };
+    }
+    case 'delete-user': {
+      const { user, sessionsRevoked, postsDeleted } = await auth.deleteUserByEmail(command.email);
+      return { ok: true, lines: [`deleted ${user.email} (user ${user.id}): ${sessionsRevoked} sessions ended, ${postsDeleted} posts deleted`] };
     }
     case 'list': {
       const holders = await auth.roleHolders();

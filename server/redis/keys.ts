@@ -81,6 +81,12 @@ export function createKeys(prefix: string) {
      * (`roles:{u:<id>}`, which ADMIN_EMAILS used to fill, is read no more and expires on its own.)
      */
     userRoles: (userId: number) => k('user-roles', `{u:${userId}}`),
+    /**
+     * String: present for an hour after the user's account was deleted; session-create-3.lua and
+     * activity-push-2.lua write nothing for the user meanwhile (a login or an event about them
+     * already in flight). TTL: 1 hour (ACCOUNT_GONE_TTL_MS), far past any request in flight.
+     */
+    userGone: (userId: number) => k('user-gone', `{u:${userId}}`),
     /** String: users.roles_version the roles set was written from; an older one is refused. TTL: as `userRoles`. */
     userRolesVersion: (userId: number) => k('user-roles-version', `{u:${userId}}`),
     /**

@@ -52,8 +52,8 @@ export function defineScripts(redis: RedisClient, scripts: LuaScript[]): void {
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    /** server/redis/scripts/activity-push-1.lua: 1 added, 0 already in the list */
-    activityPush(list: string, entry: string, keep: number, ttlMs: number): Result<0 | 1, Context>;
+    /** server/redis/scripts/activity-push-2.lua: 1 added, 0 already in the list or the user is gone */
+    activityPush(list: string, gone: string, entry: string, keep: number, ttlMs: number): Result<0 | 1, Context>;
 
     /** server/redis/scripts/consumer-forget-1.lua: 1 removed, 0 kept (it has pending entries) */
     consumerForget(stream: string, group: string, consumer: string): Result<0 | 1, Context>;
@@ -68,10 +68,11 @@ declare module 'ioredis' {
     /** server/redis/scripts/release-lock-1.lua */
     releaseLock(key: string, token: string): Result<0 | 1, Context>;
 
-    /** server/redis/scripts/session-create-2.lua: {createdAt, idleExpiresAt, absoluteExpiresAt, evicted} */
+    /** server/redis/scripts/session-create-3.lua: {createdAt, idleExpiresAt, absoluteExpiresAt, evicted}; null: the user is gone */
     sessionCreate(
       record: string,
       index: string,
+      gone: string,
       tokenHash: string,
       userId: number,
       email: string,
@@ -82,7 +83,14 @@ declare module 'ioredis' {
       maxAgeMs: number,
       maxPerUser: number,
       recordPrefix: string,
-    ): Result<[number, number, number, number], Context>;
+    ): Result<[number, number, number, number] | null, Context>;
+
+    /**
+     * server/redis/scripts/user-forget.lua: `numKeys` keys (the session index, roles, their
+     * version, the gone marker, then other keys of the user to delete), the record prefix and the
+     * gone marker's TTL (0: none). The sessions revoked.
+     */
+    userForget(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
 
     /** server/redis/scripts/session-list-1.lua: [publicId, createdAt, lastSeenAt, idleExpiresAt, ip, userAgent][] */
     sessionList(index: string, recordPrefix: string): Result<[string, string, string, string, string, string][], Context>;

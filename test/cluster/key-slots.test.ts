@@ -27,7 +27,13 @@ function groups(keys: Keys): Record<string, string[][]> {
   const days = lastDays(now, 8);
   return {
     // server/features/auth/session.store.ts: the session scripts also build record keys from sessionPrefix.
-    'session-create-2.lua': users.flatMap((u) => tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.sessionPrefix(u) + 'other'])),
+    'session-create-3.lua': users.flatMap((u) =>
+      tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.userGone(u), keys.sessionPrefix(u) + 'other']),
+    ),
+    // server/features/auth/session.store.ts forget(), with the analytics feature's key of the user.
+    'user-forget.lua': users.map((u) => [keys.userSessions(u), keys.userRoles(u), keys.userRolesVersion(u), keys.userGone(u), keys.activity(u), keys.sessionPrefix(u) + 'h']),
+    // server/features/analytics/activity.ts
+    'activity-push-2.lua': users.map((u) => [keys.activity(u), keys.userGone(u)]),
     // server/redis/preflight.ts: on a cluster each part of an entry is its own call (session, limit, reads).
     'preflight.lua, session part': users.flatMap((u) => tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.userRoles(u)])),
     'session-list-1.lua, session-revoke-1.lua': users.flatMap((u) => tokenHashes.map((h) => [keys.userSessions(u), keys.sessionPrefix(u) + h])),

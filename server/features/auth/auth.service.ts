@@ -1,8 +1,10 @@
 import type {
+  AccountDeleted,
   ChangePasswordInput,
   Credentials,
   LoginResult,
   Me,
+  PasswordConfirmation,
   RefreshResult,
   RegisterInput,
   RegisterResult,
@@ -11,11 +13,12 @@ import type {
 } from '../../../shared/auth.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
-import { invalidCredentials, noSessionError } from './auth.errors.ts';
+import { createAccountDeletion, noAccountData, type AccountData } from './account-deletion.ts';
+import { invalidCredentials, noSessionError, notAdminError } from './auth.errors.ts';
 import type { AuthSession, Credential } from './auth.types.ts';
 import { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './passwords.ts';
-import { createRoles, type RoleChangeResult, type RoleName } from './roles.ts';
+import { ADMIN_ROLE, createRoles, type RoleChangeResult, type RoleName } from './roles.ts';
 import type { UserRoles } from './roles.repo.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createUsersRepo } from './users.repo.ts';
@@ -48,6 +51,12 @@ export interface AuthService {
   logoutAll(session: AuthSession): Promise<Revoked>;
   /** Checks the current password (throttled like a login), stores the new one, ends every other session. */
   changePassword(session: AuthSession, input: ChangePasswordInput, client: ClientMeta): Promise<Revoked>;
+  /** Deletes the caller's own account, its sessions and posts, once their password is confirmed (403 when wrong). */
+  deleteAccount(session: AuthSession, input: PasswordConfirmation, client: ClientMeta): Promise<AccountDeleted>;
+  /** An admin deletes an account by id, once the admin's own password is confirmed; 403 without the role, 404 without the account. */
+  deleteUser(admin: AuthSession, userId: number, input: PasswordConfirmation, client: ClientMeta): Promise<AccountDeleted>;
+  /** Operator only (`npm run admin -- delete-user <email>`); 404 without the account. */
+  deleteUserByEmail(email: string): Promise<AccountDeleted>;
   /** Operator only (`npm run admin -- grant <email>`): never reachable over HTTP. */
   grantRole(email: string, role: RoleName): Promise<RoleChangeResult>;
   /** Operator only (`npm run admin -- revoke <email>`); live sessions lose the role at once. */
@@ -64,6 +73,8 @@ export interface AuthCollaborators {
   throttle?: LoginThrottle;
   /** Called after each successful login, once its session exists (`user.login` on the event stream); must not throw. */
   onLogin?(userId: number): void;
+  /** What other features hold of an account, deleted with it. @default the user row alone */
+  accountData?: AccountData;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -95,6 +106,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
       knownAddressTtlMs: config.SESSION_MAX_AGE_SECONDS * 1000,
     });
   const roles = createRoles({ redis, keys, db, ttlMs: config.SESSION_MAX_AGE_SECONDS * 1000, logger });
+  const deleteAccount = createAccountDeletion({ db, sessions, data: parts.accountData ?? noAccountData, metrics });
 
   /**
    * The password check behind login and password change. Unknown email and wrong password take
@@ -107,6 +119,26 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     if (!user || !ok) return null;
     await attempt.succeeded();
     return user;
+  }
+
+  /**
+   * The caller's password, checked again for an operation that a stolen session alone must not
+   * do; throttled like a login. 403, not 401: the session is fine, and clients treat 401 as "log in again".
+   */
+  async function confirmPassword(session: AuthSession, password: string, client: ClientMeta, field: 'currentPassword' | 'password') {
+    const user = await checkPassword(session.email, password, client);
+    if (!user || user.id !== session.userId) {
+      throw new AppError('FORBIDDEN', field === 'currentPassword' ? 'Current password is incorrect' : 'Password is incorrect', {
+        details: [{ field, message: 'incorrect' }],
+      });
+    }
+    return user;
+  }
+
+  /** The deletion's answer, or 404 naming who was not found. */
+  function deletedOr404(deleted: AccountDeleted | null, who: string | number): AccountDeleted {
+    if (!deleted) throw new AppError('NOT_FOUND', typeof who === 'number' ? `User ${who} not found` : `No account for ${who}`);
+    return deleted;
   }
 
   return {
@@ -201,13 +233,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     },
 
     async changePassword(session, { currentPassword, newPassword }, client) {
-      const user = await checkPassword(session.email, currentPassword, client);
-      if (!user || user.id !== session.userId) {
-        // 403, not 401: the session is fine, and clients treat 401 as "log in again".
-        throw new AppError('FORBIDDEN', 'Current password is incorrect', {
-          details: [{ field: 'currentPassword', message: 'incorrect' }],
-        });
-      }
+      const user = await confirmPassword(session, currentPassword, client, 'currentPassword');
       await users.setPasswordHash(user.id, await hasher.hash(newPassword));
       // After the new hash is stored, so a login with the old password cannot slip in a session that survives.
       let revoked: number;
@@ -221,6 +247,24 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
       metrics.sessionsRevoked('password_change', revoked);
       logger.info('password changed', { userId: user.id, revoked });
       return { message: 'Password changed; other sessions ended', revoked };
+    },
+
+    async deleteAccount(session, { password }, client) {
+      await confirmPassword(session, password, client, 'password');
+      // 404 only if it was deleted meanwhile (by an admin): gone either way, as the caller asked.
+      return deletedOr404(await deleteAccount(session.userId, client.log ?? logger), session.userId);
+    },
+
+    async deleteUser(admin, userId, { password }, client) {
+      // The transports check the role too; an admin's password is checked like anyone's.
+      if (!admin.roles.includes(ADMIN_ROLE)) throw notAdminError();
+      await confirmPassword(admin, password, client, 'password');
+      return deletedOr404(await deleteAccount(userId, client.log ?? logger), userId);
+    },
+
+    async deleteUserByEmail(email) {
+      const user = await users.findByEmail(email);
+      return deletedOr404(user && (await deleteAccount(user.id, logger)), email);
     },
 
     grantRole: (email, role) => roles.grant(email, role),

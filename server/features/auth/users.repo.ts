@@ -15,6 +15,10 @@ export interface UsersRepo {
   /** Null when the email is taken (the unique constraint decides, so two racing sign-ups cannot both win). */
   create(email: string, passwordHash: string): Promise<{ id: number; email: string } | null>;
   setPasswordHash(id: number, passwordHash: string): Promise<void>;
+  /** Locks the row until the transaction ends (FOR UPDATE): new posts by the user wait, then fail on their foreign key. */
+  lockById(id: number): Promise<{ id: number; email: string } | null>;
+  /** Deletes the row; its roles go with it (on delete cascade). Use inside the transaction that locked it. */
+  remove(id: number): Promise<void>;
 }
 
 interface UserRow extends RolesRow {
@@ -39,6 +43,13 @@ export function createUsersRepo(db: Queryable): UsersRepo {
     },
     async setPasswordHash(id, passwordHash) {
       await db.query('update users set password_hash = $2 where id = $1', [id, passwordHash]);
+    },
+    async lockById(id) {
+      const [row] = await db.query<{ id: number; email: string }>('select id, email from users where id = $1 for update', [id]);
+      return row ?? null;
+    },
+    async remove(id) {
+      await db.query('delete from users where id = $1', [id]);
     },
   };
 }

@@ -4,6 +4,8 @@
 
   KEYS[1]  the session record (hash), named by the token's SHA-256   <prefix>sess:{u:<id>}:<hash>
   KEYS[2]  the user's session index (sorted set)                     <prefix>sessions:{u:<id>}
+  KEYS[3]  present for a while after the user's account was deleted  <prefix>user-gone:{u:<id>}
+           (a login whose password check passed just before is refused)
   ARGV[1]  token hash (the index member; the record key ends with it)
   ARGV[2]  user id
   ARGV[3]  email
@@ -19,8 +21,11 @@
   Time is the Redis server's (TIME), the one clock every app instance shares; all times are ms
   since the epoch. Index score = the session's expiry, so pruning is ZREMRANGEBYSCORE -inf now.
 
-  Returns {createdAt, idleExpiresAt, absoluteExpiresAt, evicted}.
+  Returns {createdAt, idleExpiresAt, absoluteExpiresAt, evicted}, or nil when the user is gone.
 ]]
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  return false
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local absolute = now + tonumber(ARGV[8])
