@@ -3,6 +3,7 @@ import { createApp, type AppOptions, type BuiltApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './db/db.ts';
+import type { ForeignLock } from './db/dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
 import { closeRedis, createRedis, createSubscriber, type RedisClient, type RedisTarget } from './redis/client.ts';
@@ -42,8 +43,11 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-/** Opens Redis and the SQL store from config, as the server does; the admin command (server/admin/) too. */
-export async function openStores(config: Config, logger: Logger): Promise<Stores> {
+/**
+ * Opens Redis and the SQL store from config, as the server does; the admin command (server/admin/)
+ * too, refusing a PGlite lock it cannot check (`foreignLock`, see server/db/dir-lock.ts).
+ */
+export async function openStores(config: Config, logger: Logger, opts: { foreignLock?: ForeignLock } = {}): Promise<Stores> {
   const { target, local } = await resolveRedis(config, logger);
   let redis: RedisClient | undefined;
   let db: Db | undefined;
@@ -60,7 +64,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
         return false;
       },
     );
-    db = await createDb({ url: config.DATABASE_URL ?? join(resolve(config.DATA_DIR), 'pg') });
+    db = await createDb({ url: config.DATABASE_URL ?? join(resolve(config.DATA_DIR), 'pg'), foreignLock: opts.foreignLock });
     const applied = await migrate(db);
     if (applied.length > 0) logger.info('applied migrations', { versions: applied });
     const [openRedis, openDb] = [redis, db];

@@ -39,7 +39,7 @@ export async function runAdminCli(argv: readonly string[], env: Record<string, s
   const logger = createLogger(config.LOG_LEVEL === 'debug' ? 'debug' : 'warn', io.err);
   let stores;
   try {
-    stores = await openStores(config, logger);
+    stores = await openStores(config, logger, { foreignLock: 'refuse' });
   } catch (err) {
     io.err(err instanceof Error ? err.message : String(err));
     return EXIT.failed;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { lockDataDir } from './dir-lock.ts';
+import { lockDataDir, type ForeignLock } from './dir-lock.ts';
 
 /** What services need from the SQL store; both PGlite and PostgreSQL provide it with the same SQL. */
 export interface Queryable {
@@ -22,11 +22,13 @@ export interface Db extends Queryable {
 export interface DbOptions {
   /** `postgres://…` for PostgreSQL, `memory://` for in-memory PGlite, else a PGlite data directory. */
   url: string;
+  /** A PGlite directory's lock written on another host: taken over (the server) or refused (the admin command). @default 'take-over' */
+  foreignLock?: ForeignLock;
 }
 
 export async function createDb(opts: DbOptions): Promise<Db> {
   if (/^postgres(ql)?:\/\//.test(opts.url)) return createPostgresDb(opts.url);
-  return createPgliteDb(opts.url === 'memory://' ? undefined : opts.url);
+  return createPgliteDb(opts.url === 'memory://' ? undefined : opts.url, opts.foreignLock);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -37,11 +39,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
+async function createPgliteDb(dataDir: string | undefined, foreignLock: ForeignLock | undefined): Promise<Db> {
   // PGlite creates its own directory but not the parents: `REDIS_URL=... npm start` on a fresh
   // checkout has no `.data/` yet (only the local redis-server start-up would have made it).
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lock = dataDir ? lockDataDir(dataDir) : null;
+  const lock = dataDir ? lockDataDir(dataDir, foreignLock) : null;
   let lite: PGlite;
   try {
     lite = dataDir ? new PGlite(dataDir) : new PGlite();

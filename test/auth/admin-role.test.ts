@@ -166,7 +166,7 @@ describe('npm run admin', { timeout: 120_000 }, () => {
       const { code, err } = await run('list');
       expect(code).toBe(1);
       expect(err).toBe(
-        `The database in ${join(dataDir, 'pg')} is in use by process ${process.pid}: PGlite serves one process. Stop that process first, ` +
+        `The database in ${join(dataDir, 'pg')} is in use by process ${process.pid} (this one): PGlite serves one process. Stop that process first, ` +
           `or set DATABASE_URL to a PostgreSQL server (if no such process uses it, delete ${join(dataDir, 'pg')}.lock)`,
       );
     });
