@@ -1,22 +1,16 @@
 --[[
-  Reserves one login attempt against one account from one client address, or refuses it
-  (OWASP's advice: failures slow the attacker, not the owner). Under the account's hash tag:
-
-  KEYS[1]  the account's failures from every address (string)  <prefix>login-attempts:{le:<sha256(email)>}:all
-  KEYS[2]  its failures from this address (string)              <prefix>login-attempts:{le:<sha256(email)>}:from:<addr>
-  KEYS[3]  present when this address logged in to the account   <prefix>login-known:{le:<sha256(email)>}:<addr>
-  ARGV[1]  window, ms: a new counter's TTL (a fixed window from its first attempt, set in this
-           script, so no counter is ever left without one)
-  ARGV[2]  attempts allowed per window from one address (LOGIN_MAX_FAILURES): the tight limit
-  ARGV[3]  attempts allowed per window from all addresses (LOGIN_MAX_FAILURES_PER_EMAIL): the
-           ceiling against guessing spread over many addresses; an address that logged in to the
-           account before (KEYS[3]) is not held to it, so the owner is not locked out by others
-
-  Counted before the password check and given back on success (login-account-release-3.lua), so
-  N parallel guesses cannot all pass a check made before any of them was counted.
-
-  Returns {allowed 1|0, attempts from this address, attempts from all, known 1|0, ms until the
-  refusing counter's window ends (0 when allowed)}; the counts include this attempt when allowed.
+  Reserves one login attempt against one account from one client address, or refuses it, so
+  failures slow the attacker, not the owner (login-throttle.ts). Counted before the password check
+  and given back on success (login-account-release-3.lua): parallel guesses cannot overshoot.
+  KEYS[1]  the account's failures from all addresses   <prefix>login-attempts:{le:<sha256(email)>}:all
+  KEYS[2]  its failures from this address              <prefix>login-attempts:{le:<sha256(email)>}:from:<addr>
+  KEYS[3]  present when this address logged in to it   <prefix>login-known:{le:<sha256(email)>}:<addr>
+  ARGV[1]  window ms: a new counter's TTL (set here, so none is ever left without one)
+  ARGV[2]  attempts per window from one address (LOGIN_MAX_FAILURES)
+  ARGV[3]  attempts per window from all addresses (LOGIN_MAX_FAILURES_PER_EMAIL); not applied to
+           a known address (KEYS[3]), so others' failures never lock the owner out there
+  Returns {allowed 1|0, attempts from this address, from all, known 1|0, ms until the refusing
+  counter's window ends (0 when allowed)}; the counts include this attempt when allowed.
 ]]
 local function count(key)
   return tonumber(redis.call('GET', key) or '0')

@@ -1,27 +1,15 @@
 --[[
-  Creates a session: writes its record, adds it to the user's index, and ends the user's
-  sessions closest to expiry when the user is over the cap. Atomic and one round trip.
-
-  KEYS[1]  the session record (hash), named by the token's SHA-256   <prefix>sess:{u:<id>}:<hash>
-  KEYS[2]  the user's session index (sorted set)                     <prefix>sessions:{u:<id>}
-  KEYS[3]  present for a while after the user's account was deleted  <prefix>user-gone:{u:<id>}
-           (a login whose password check passed just before is refused)
-  ARGV[1]  token hash (the index member; the record key ends with it)
-  ARGV[2]  user id
-  ARGV[3]  email
-  ARGV[4]  public session id (random, shown in listings)
-  ARGV[5]  client IP
-  ARGV[6]  user agent
-  ARGV[7]  idle timeout, ms
-  ARGV[8]  absolute lifetime, ms
-  ARGV[9]  most sessions one user may hold
-  ARGV[10] record key prefix (KEYS[1] without the hash): evicted sessions' records are built from
-           it, so they share KEYS[1]'s hash tag and slot.
-
-  Time is the Redis server's (TIME), the one clock every app instance shares; all times are ms
-  since the epoch. Index score = the session's expiry, so pruning is ZREMRANGEBYSCORE -inf now.
-
-  Returns {createdAt, idleExpiresAt, absoluteExpiresAt, evicted}, or nil when the user is gone.
+  Creates a session: its record, its place in the user's index, and the end of the user's
+  sessions closest to expiry when over the cap. Times are Redis TIME, ms.
+  KEYS[1]  the session record (hash)   <prefix>sess:{u:<id>}:<token sha256>
+  KEYS[2]  the user's session index (sorted set, score = expiry)   <prefix>sessions:{u:<id>}
+  KEYS[3]  present while the user's account was just deleted   <prefix>user-gone:{u:<id>}
+  ARGV[1]  token hash      ARGV[2] user id     ARGV[3] email      ARGV[4] public session id
+  ARGV[5]  client IP       ARGV[6] user agent  ARGV[7] idle timeout ms
+  ARGV[8]  absolute lifetime ms                ARGV[9] most sessions one user may hold
+  ARGV[10] the record key prefix (KEYS[1] without the hash): evicted records are named from it,
+           in KEYS[1]'s hash tag and slot
+  Returns {createdAt, idleExpiresAt, absoluteExpiresAt, evicted}; nil when the user is gone (KEYS[3]).
 ]]
 if redis.call('EXISTS', KEYS[3]) == 1 then
   return false
