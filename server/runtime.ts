@@ -60,7 +60,7 @@ export async function openStores(config: Config, logger: Logger, opts: { foreign
         return true;
       },
       (err: Error) => {
-        logger.warn('redis not reachable at start-up', { err: err.message });
+        logger.warn('redis not reachable at start-up', { err });
         return false;
       },
     );

@@ -15,12 +15,12 @@ import type {
   updatePostInputSchema,
 } from '../../../shared/posts.ts';
 import type { BackgroundTask } from '../../app.ts';
-import type { Queryable } from '../../db/db.ts';
-import { isForeignKeyViolation } from '../../db/errors.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthSession } from '../auth/auth.types.ts';
 import { createCacheGeneration } from './cache-generation.ts';
+import type { Queryable } from '../../db/db.ts';
+import { isForeignKeyViolation } from '../../db/errors.ts';
 import { createFillGuard } from './fill-guard.ts';
 import { createListCache, type ListPage } from './list-cache.ts';
 import { createPostCache, type EntryRead } from './post-cache.ts';
