@@ -3,6 +3,7 @@ import type { AppEnv } from './context.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
 import { analyticsRoutes } from './features/analytics/analytics.routes.ts';
 import { authRoutes } from './features/auth/auth.routes.ts';
+import { usersRoutes } from './features/auth/users.routes.ts';
 import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
 import { postReads } from './features/posts/posts.reads.ts';
@@ -119,6 +120,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   // Marks the caller active today, without a wait.
   app.use(activeUsers({ mark: services.analytics.markActive }));
   app.route('/', authRoutes(services, config));
+  app.route('/', usersRoutes(services, config));
   // Before the posts routes: `/posts/trending` must win over `/posts/:id`.
   app.route('/', trendingRoutes(services));
   app.route('/', eventsRoutes(services));

@@ -46,8 +46,6 @@ const commaList = z.string().transform((v) =>
     .filter(Boolean),
 );
 
-const emailList = commaList;
-
 /**
  * Comma list of browser origins (`https://app.example.com`), compared exactly with a request's
  * Origin. An origin is scheme, host and optional port: no path, no trailing slash, no `*`
@@ -141,7 +139,6 @@ export const configSchema = z
     RATE_LIMIT_MAX_BATCH: int(1, 1000).default(50),
     /** Trust X-Forwarded-For from this many proxies in front of the app; false ignores the header. */
     TRUST_PROXY: proxyHops.default(0),
-    ADMIN_EMAILS: emailList.default([]),
     /**
      * Set: GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. Unset: /metrics is open,
      * which production allows only with METRICS_PUBLIC=true.
@@ -153,6 +150,8 @@ export const configSchema = z
     EVENT_STREAM_MAXLEN: int(100, 10_000_000).default(10_000),
     /** Live-event subscribers (SSE streams, tRPC or GET /events) one instance serves; more are refused with 503. */
     EVENTS_MAX_SUBSCRIBERS: int(1, 1_000_000).default(1000),
+    /** Live-event streams one client (a signed-in user, else an address) may hold open on one instance; more are refused with 429. */
+    EVENTS_MAX_STREAMS_PER_CLIENT: int(1, 1_000_000).default(5),
     /** Events queued for one subscriber that is not reading; past it the subscriber is dropped and resumes by reconnecting. */
     EVENTS_SUBSCRIBER_BUFFER: int(1, 100_000).default(256),
     /** GET /events sends a `: ping` comment this often so idle proxies keep the stream open (tRPC's SSE pings every 15 s). */
@@ -167,14 +166,25 @@ export const configSchema = z
     SESSION_TOUCH_INTERVAL_SECONDS: int(0, DAY).default(60),
     /** Sessions one user may hold; logging in beyond it ends the one closest to expiry. */
     SESSION_MAX_PER_USER: int(1, 10_000).default(100),
-    /** Failed logins for one email within the window before further attempts get 429. */
+    /** Failed logins for one email from one client address within the window before further attempts from there get 429. */
     LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+    /**
+     * Failed logins for one email from all addresses within the window before attempts get 429,
+     * except from an address that logged in to the account before (so guessing spread over many
+     * addresses cannot lock the owner out where they log in).
+     */
+    LOGIN_MAX_FAILURES_PER_EMAIL: int(1, 100_000).default(100),
     /** Failed logins from one client address within the window before further attempts get 429. */
     LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(50),
     /** Length of the failed-login window, from the first failure. */
     LOGIN_FAILURE_WINDOW_SECONDS: int(1, DAY).default(900),
-    /** Once half an email's or an address' failure budget is used, each attempt waits this long first. */
+    /**
+     * Once half an address' failure budget is used, each attempt waits this long first; an email's
+     * failures from all addresses past one address' budget double it per further budget.
+     */
     LOGIN_SLOWDOWN_MS: int(0, 10_000).default(500),
+    /** The longest an attempt waits before its password is checked. */
+    LOGIN_MAX_SLOWDOWN_MS: int(0, 60_000).default(8000),
     /** Origins besides the API's own host that may send cookie-authenticated unsafe requests. */
     CSRF_ALLOWED_ORIGINS: originList.default([]),
     /**
@@ -221,6 +231,14 @@ export const configSchema = z
         message: `expected fewer seconds than SESSION_TTL_SECONDS (${c.SESSION_TTL_SECONDS})`,
       });
     }
+    // The per-email ceiling is for guessing spread over addresses: below one address' budget it would be the tight limit again.
+    if (c.LOGIN_MAX_FAILURES_PER_EMAIL < c.LOGIN_MAX_FAILURES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOGIN_MAX_FAILURES_PER_EMAIL'],
+        message: `expected at least LOGIN_MAX_FAILURES (${c.LOGIN_MAX_FAILURES})`,
+      });
+    }
     if (c.NODE_ENV === 'production' && c.ANALYTICS_VISITOR_SECRET === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -255,10 +273,26 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Variables no longer read, with what to do instead: set, they stop start-up, so an operator who
+ * relied on one learns that it does nothing now rather than finding out later.
+ */
+const removedVariables = new Map([
+  [
+    'ADMIN_EMAILS',
+    'no longer read: registering a listed address made its registrant admin. Grant the role to an existing account with `npm run admin -- grant <email>` (docs/security.md)',
+  ],
+]);
+
+/**
  * Parses the environment. Empty strings count as unset, so `PORT= npm start` uses the default.
  * Throws a ConfigError whose message is one line naming the first bad variable.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
+  for (const [name, instead] of removedVariables) {
+    if (Object.hasOwn(env, name) && env[name] !== undefined && env[name] !== '') {
+      throw new ConfigError(`Invalid environment variable ${name}: ${instead}`);
+    }
+  }
   const known = Object.keys(configSchema.in.shape);
   const input: Record<string, string> = {};
   for (const name of known) {

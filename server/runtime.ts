@@ -3,6 +3,7 @@ import { createApp, type AppOptions, type BuiltApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './db/db.ts';
+import type { ForeignLock } from './db/dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
 import { closeRedis, createRedis, createSubscriber, type RedisClient, type RedisTarget } from './redis/client.ts';
@@ -32,6 +33,59 @@ async function resolveRedis(config: Config, logger: Logger): Promise<{ target: R
   return { target: { url: local.url }, local };
 }
 
+/** The stores every process of this app opens: Redis (reachable or not) and the SQL store, migrated. */
+export interface Stores {
+  redis: RedisClient;
+  db: Db;
+  /** Redis answered when the stores were opened (the server serves without it; the admin command does not). */
+  redisReady: boolean;
+  /** Closes Redis, the database and any local redis-server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens Redis and the SQL store from config, as the server does; the admin command (server/admin/)
+ * too, refusing a PGlite lock it cannot check (`foreignLock`, see server/db/dir-lock.ts).
+ */
+export async function openStores(config: Config, logger: Logger, opts: { foreignLock?: ForeignLock } = {}): Promise<Stores> {
+  const { target, local } = await resolveRedis(config, logger);
+  let redis: RedisClient | undefined;
+  let db: Db | undefined;
+  try {
+    redis = createRedis({ ...target, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
+    // A Redis that is down at start-up is not fatal: the app serves reads from SQL and reconnects.
+    const redisReady = await redis.connect().then(
+      async () => {
+        await warnOnEvictionPolicy(redis!, logger).catch(() => {}); // a failed check is no reason not to start
+        return true;
+      },
+      (err: Error) => {
+        logger.warn('redis not reachable at start-up', { err });
+        return false;
+      },
+    );
+    db = await createDb({ url: config.DATABASE_URL ?? join(resolve(config.DATA_DIR), 'pg'), foreignLock: opts.foreignLock });
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info('applied migrations', { versions: applied });
+    const [openRedis, openDb] = [redis, db];
+    return {
+      redis: openRedis,
+      db: openDb,
+      redisReady,
+      close: async () => {
+        await closeRedis(openRedis);
+        await openDb.close();
+        await local?.stop();
+      },
+    };
+  } catch (err) {
+    if (redis) await closeRedis(redis);
+    await db?.close();
+    await local?.stop();
+    throw err;
+  }
+}
+
 export interface Runtime extends BuiltApp {
   /** Starts background work; call after the server listens. */
   startBackground(): void;
@@ -46,26 +100,8 @@ export interface Runtime extends BuiltApp {
  * background work. Both runtime entries (Node and Bun) use this; only serving differs.
  */
 export async function createRuntime(config: Config, logger: Logger, options: AppOptions = {}): Promise<Runtime> {
-  const { target, local } = await resolveRedis(config, logger);
-  let redis: RedisClient | undefined;
-  let db: Db | undefined;
-  try {
-    redis = createRedis({ ...target, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, logger });
-    // A Redis that is down at start-up is not fatal: the app serves reads from SQL and reconnects.
-    await redis.connect().then(
-      () => warnOnEvictionPolicy(redis!, logger).catch(() => {}), // a failed check is no reason not to start
-      (err: Error) => logger.warn('redis not reachable at start-up', { err }),
-    );
-    db = await createDb({ url: config.DATABASE_URL ?? join(resolve(config.DATA_DIR), 'pg') });
-    const applied = await migrate(db);
-    if (applied.length > 0) logger.info('applied migrations', { versions: applied });
-  } catch (err) {
-    if (redis) await closeRedis(redis);
-    await db?.close();
-    await local?.stop();
-    throw err;
-  }
-
+  const stores = await openStores(config, logger);
+  const { redis, db } = stores;
   // The app's one pub/sub connection: it connects on its first SUBSCRIBE (during start-up).
   const subscriber = createSubscriber(redis, logger);
   const built = createApp({ config, redis, subscriber, db, clock: systemClock, logger }, options);
@@ -73,13 +109,9 @@ export async function createRuntime(config: Config, logger: Logger, options: App
     for (const task of built.startup) await task.run();
   } catch (err) {
     await closeRedis(subscriber);
-    await closeRedis(redis);
-    await db.close();
-    await local?.stop();
+    await stores.close();
     throw err;
   }
-  const openRedis = redis;
-  const openDb = db;
   return {
     ...built,
     startBackground: () => built.background.forEach((task) => task.start()),
@@ -89,9 +121,7 @@ export async function createRuntime(config: Config, logger: Logger, options: App
         await task.stop().catch((err: unknown) => logger.error('background task failed to stop', { task: task.name, err }));
       }
       await closeRedis(subscriber);
-      await closeRedis(openRedis);
-      await openDb.close();
-      await local?.stop();
+      await stores.close();
     },
   };
 }

@@ -44,7 +44,11 @@ export function createServices(deps: ServiceDeps) {
   });
   return {
     health: createHealthService(deps),
-    auth: createAuthService(deps, { onLogin: loginPublisher(events, deps.logger) }),
+    auth: createAuthService(deps, {
+      onLogin: loginPublisher(events, deps.logger),
+      // An account's deletion takes its posts and its activity with it.
+      accountData: { removeAllBy: posts.removeAllBy, keysOf: analytics.userKeys },
+    }),
     rateLimit: createRateLimitService(deps),
     posts,
     trending,

@@ -44,7 +44,7 @@ export const authedProcedure = publicProcedure.use(function isAuthed(opts) {
   return opts.next({ ctx: { session } });
 });
 
-/** Procedures for callers with the `admin` role (ADMIN_EMAILS, read from the user's Redis set of roles with the session). */
+/** Procedures for callers with the `admin` role (granted by the operator, read from the user's Redis set of roles with the session). */
 export const adminProcedure = authedProcedure.use(function isAdmin(opts) {
   if (!opts.ctx.session.roles.includes(ADMIN_ROLE)) throw notAdminError();
   return opts.next();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { userIdParamsSchema } from './posts.ts';
 
 /** Trimmed and lower-cased before it is checked, so `" A@Example.com "` and `"a@example.com"` are one account. */
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email());
@@ -82,3 +83,23 @@ export const revokedSchema = z.object({ message: z.string(), revoked: z.number()
 export type Revoked = z.infer<typeof revokedSchema>;
 
 export const sessionIdParamsSchema = z.object({ id: sessionIdSchema });
+
+/**
+ * Deleting an account (the caller's own, or an admin deleting another) asks for the caller's
+ * current password, even with a live session: a stolen session alone must not be enough.
+ */
+export const passwordConfirmationSchema = z.object({ password: passwordSchema });
+export type PasswordConfirmation = z.input<typeof passwordConfirmationSchema>;
+
+/** `auth.deleteUser`, an admin deleting an account: whose, and the admin's own password. */
+export const deleteUserInputSchema = z.object({ userId: userIdParamsSchema.shape.id, password: passwordSchema });
+export type DeleteUserInput = z.input<typeof deleteUserInputSchema>;
+
+/** A deleted account: who it was, and what went with it (every session, every post). */
+export const accountDeletedSchema = z.object({
+  message: z.string(),
+  user: userSchema,
+  sessionsRevoked: z.number().int().nonnegative(),
+  postsDeleted: z.number().int().nonnegative(),
+});
+export type AccountDeleted = z.infer<typeof accountDeletedSchema>;

@@ -52,6 +52,8 @@ export const eventsScenario: BenchScenario = {
       METRICS_PUBLIC: 'true',
       RATE_LIMIT_ENABLED: 'false',
       EVENTS_MAX_SUBSCRIBERS: String(SUBSCRIBERS + 10),
+      // Every subscriber comes from the bench's one address.
+      EVENTS_MAX_STREAMS_PER_CLIENT: String(SUBSCRIBERS + 10),
     }, port);
     const probe = new Redis(redisUrl);
     const agent = new Agent({ keepAlive: false, maxSockets: Infinity });

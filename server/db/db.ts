@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { lockDataDir, type ForeignLock } from './dir-lock.ts';
 
 /** What services need from the SQL store; both PGlite and PostgreSQL provide it with the same SQL. */
 export interface Queryable {
@@ -21,11 +22,13 @@ export interface Db extends Queryable {
 export interface DbOptions {
   /** `postgres://…` for PostgreSQL, `memory://` for in-memory PGlite, else a PGlite data directory. */
   url: string;
+  /** A PGlite directory's lock written on another host: taken over (the server) or refused (the admin command). @default 'take-over' */
+  foreignLock?: ForeignLock;
 }
 
 export async function createDb(opts: DbOptions): Promise<Db> {
   if (/^postgres(ql)?:\/\//.test(opts.url)) return createPostgresDb(opts.url);
-  return createPgliteDb(opts.url === 'memory://' ? undefined : opts.url);
+  return createPgliteDb(opts.url === 'memory://' ? undefined : opts.url, opts.foreignLock);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -36,12 +39,19 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
+async function createPgliteDb(dataDir: string | undefined, foreignLock: ForeignLock | undefined): Promise<Db> {
   // PGlite creates its own directory but not the parents: `REDIS_URL=... npm start` on a fresh
   // checkout has no `.data/` yet (only the local redis-server start-up would have made it).
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lite = dataDir ? new PGlite(dataDir) : new PGlite();
-  await lite.waitReady;
+  const lock = dataDir ? lockDataDir(dataDir, foreignLock) : null;
+  let lite: PGlite;
+  try {
+    lite = dataDir ? new PGlite(dataDir) : new PGlite();
+    await lite.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const query = async <T extends object>(sql: string, params?: unknown[]) =>
     (await lite.query<T>(sql, params as unknown[] | undefined)).rows;
   return {
@@ -64,6 +74,7 @@ async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
     },
     close: async () => {
       if (!lite.closed) await lite.close();
+      lock?.release();
     },
   };
 }

@@ -10,7 +10,7 @@ export type CacheOutcome = 'hit' | 'miss';
 export type RateLimitOutcome = 'allowed' | 'refused' | 'fail_open' | 'fail_closed';
 
 /** Why sessions ended before their expiry. */
-export type SessionRevokeReason = 'logout' | 'logout_all' | 'revoke' | 'password_change';
+export type SessionRevokeReason = 'logout' | 'logout_all' | 'revoke' | 'password_change' | 'account_deleted';
 
 /** How a Redis command failed: no answer in time, no connection, or an error reply from Redis. */
 export type RedisFailureKind = 'timeout' | 'unavailable' | 'reply' | 'other';

@@ -1,5 +1,6 @@
 import { analyticsDocs } from '../features/analytics/analytics.openapi.ts';
 import { authDocs } from '../features/auth/auth.openapi.ts';
+import { usersDocs } from '../features/auth/users.openapi.ts';
 import { eventsDocs } from '../features/events/events.openapi.ts';
 import { healthDocs } from '../features/health/health.openapi.ts';
 import { geoDocs } from '../features/geo/geo.openapi.ts';
@@ -15,6 +16,7 @@ import type { RouteDoc } from './route-doc.ts';
 export const routeDocs: readonly RouteDoc[] = [
   ...healthDocs,
   ...authDocs,
+  ...usersDocs,
   ...trendingDocs,
   ...postsDocs,
   ...geoDocs,

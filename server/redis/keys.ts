@@ -81,22 +81,44 @@ export function createKeys(prefix: string) {
      */
     userSessions: (userId: number) => k('sessions', `{u:${userId}}`),
     /**
-     * Set: the user's roles (`admin`), written from ADMIN_EMAILS at start-up and at each login;
-     * absent for users with none. TTL: SESSION_MAX_AGE, renewed at each login and start-up, so it
-     * outlives every session that reads it.
+     * Set: the user's roles (`admin`) as SQL's user_roles has them, written by roles-write-2.lua at
+     * a grant or revoke, at each login and at start-up; absent for users with none. TTL:
+     * SESSION_MAX_AGE, renewed by each write, so it outlives every session that reads it.
+     * (`roles:{u:<id>}`, which ADMIN_EMAILS used to fill, is read no more and expires on its own.)
      */
-    userRoles: (userId: number) => k('roles', `{u:${userId}}`),
+    userRoles: (userId: number) => k('user-roles', `{u:${userId}}`),
     /**
-     * Set: the user ids given `admin` at the last start-up, so the role can be taken back when an
-     * email leaves ADMIN_EMAILS. No TTL: bounded by ADMIN_EMAILS and rewritten at every start-up.
+     * String: present for an hour after the user's account was deleted; session-create-3.lua and
+     * activity-push-2.lua write nothing for the user meanwhile (a login or an event about them
+     * already in flight). TTL: 1 hour (ACCOUNT_GONE_TTL_MS), far past any request in flight.
      */
-    admins: () => k('admins'),
+    userGone: (userId: number) => k('user-gone', `{u:${userId}}`),
+    /** String: users.roles_version the roles set was written from; an older one is refused. TTL: as `userRoles`. */
+    userRolesVersion: (userId: number) => k('user-roles-version', `{u:${userId}}`),
     /**
-     * String counter: login attempts not known to have succeeded, for one email (hex SHA-256 of it,
-     * so addresses are not key names) or one client address, in the current window.
-     * TTL: LOGIN_FAILURE_WINDOW_SECONDS, set when the counter is created.
+     * Set: what versions before issue 15 kept of ADMIN_EMAILS (user ids given `admin` at start-up).
+     * No TTL, so start-up deletes it; nothing writes it any more.
      */
-    loginAttempts: (scope: 'email' | 'ip', id: string) => k('login-attempts', scope, id),
+    legacyAdmins: () => k('admins'),
+    /**
+     * String counter: login attempts not known to have succeeded from one client address, for
+     * every account, in the current window. TTL: LOGIN_FAILURE_WINDOW_SECONDS, set when created.
+     */
+    loginAddressAttempts: (ip: string) => k('login-attempts', 'ip', ip),
+    // One account's login counters and markers share the hash tag {le:<hex SHA-256 of the email>}
+    // (the email itself is never a key name), so login-account-*-3.lua touches one Cluster slot.
+    /**
+     * String counter: login attempts not known to have succeeded for one account, from every
+     * address, in the current window. TTL: LOGIN_FAILURE_WINDOW_SECONDS, set when created.
+     */
+    loginAccountAttempts: (emailHash: string) => k('login-attempts', `{le:${emailHash}}`, 'all'),
+    /** String counter: as `loginAccountAttempts`, from one client address only. TTL: as it. */
+    loginAccountAttemptsFrom: (emailHash: string, ip: string) => k('login-attempts', `{le:${emailHash}}`, 'from', ip),
+    /**
+     * String marker: this address logged in to this account with the right password. TTL:
+     * SESSION_MAX_AGE_SECONDS from the last such login.
+     */
+    loginKnownAddress: (emailHash: string, ip: string) => k('login-known', `{le:${emailHash}}`, ip),
     /**
      * String, the sliding-window log of one identity for one window of a rate-limit policy: a
      * header, then runs of (time in ms, units), oldest first (preflight.lua). TTL = the window,

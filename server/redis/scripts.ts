@@ -51,8 +51,8 @@ export function defineScripts(redis: Pick<Redis, 'defineCommand'>, scripts: LuaS
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    /** server/redis/scripts/activity-push-1.lua: 1 added, 0 already in the list */
-    activityPush(list: string, entry: string, keep: number, ttlMs: number): Result<0 | 1, Context>;
+    /** server/redis/scripts/activity-push-2.lua: 1 added, 0 already in the list or the user is gone */
+    activityPush(list: string, gone: string, entry: string, keep: number, ttlMs: number): Result<0 | 1, Context>;
 
     /** server/redis/scripts/consumer-forget-1.lua: 1 removed, 0 kept (it has pending entries) */
     consumerForget(stream: string, group: string, consumer: string): Result<0 | 1, Context>;
@@ -67,10 +67,11 @@ declare module 'ioredis' {
     /** server/redis/scripts/release-lock-1.lua */
     releaseLock(key: string, token: string): Result<0 | 1, Context>;
 
-    /** server/redis/scripts/session-create-2.lua: {createdAt, idleExpiresAt, absoluteExpiresAt, evicted} */
+    /** server/redis/scripts/session-create-3.lua: {createdAt, idleExpiresAt, absoluteExpiresAt, evicted}; null: the user is gone */
     sessionCreate(
       record: string,
       index: string,
+      gone: string,
       tokenHash: string,
       userId: number,
       email: string,
@@ -81,7 +82,14 @@ declare module 'ioredis' {
       maxAgeMs: number,
       maxPerUser: number,
       recordPrefix: string,
-    ): Result<[number, number, number, number], Context>;
+    ): Result<[number, number, number, number] | null, Context>;
+
+    /**
+     * server/redis/scripts/user-forget.lua: `numKeys` keys (the session index, roles, their
+     * version, the gone marker, then other keys of the user to delete), the record prefix and the
+     * gone marker's TTL (0: none). The sessions revoked.
+     */
+    userForget(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
 
     /** server/redis/scripts/session-list-1.lua: [publicId, createdAt, lastSeenAt, idleExpiresAt, ip, userAgent][] */
     sessionList(index: string, recordPrefix: string): Result<[string, string, string, string, string, string][], Context>;
@@ -92,8 +100,27 @@ declare module 'ioredis' {
     /** server/redis/scripts/login-attempt-1.lua: [allowed 1|0, attempts, ms until the window ends] */
     loginAttempt(counter: string, windowMs: number, limit: number): Result<[0 | 1, number, number], Context>;
 
+    /**
+     * server/redis/scripts/login-account-attempt-3.lua: [allowed 1|0, attempts from this address,
+     * from all addresses, known address 1|0, ms until the refusing window ends]
+     */
+    loginAccountAttempt(
+      all: string,
+      fromAddress: string,
+      knownAddress: string,
+      windowMs: number,
+      perAddress: number,
+      perAccount: number,
+    ): Result<[0 | 1, number, number, 0 | 1, number], Context>;
+
+    /** server/redis/scripts/login-account-release-3.lua: gives the attempt back; marks the address known when knownTtlMs > 0 */
+    loginAccountRelease(all: string, fromAddress: string, knownAddress: string, knownTtlMs: number): Result<1, Context>;
+
     /** server/redis/scripts/login-attempt-release-1.lua: the attempts still counted */
     loginAttemptRelease(counter: string): Result<number, Context>;
+
+    /** server/redis/scripts/roles-write-2.lua: 1 written, 0 refused (a newer version is stored) */
+    rolesWrite(roles: string, version: string, rolesVersion: number, ttlMs: number, ...names: string[]): Result<0 | 1, Context>;
 
     /** server/redis/scripts/cache-fill-2.lua: 1 written, 0 refused (an invalidation recorded a newer version) */
     cacheFill(entry: string, fence: string, version: number, value: string, ttlMs: number): Result<0 | 1, Context>;

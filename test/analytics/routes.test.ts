@@ -4,15 +4,16 @@ import { siteAnalyticsSchema } from '../../shared/analytics.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
 import { listen } from '../helpers/server.ts';
-import { bearer, login, register, scanKeys, type ErrorJson } from '../auth/helpers.ts';
+import { bearer, grantAdmin, login, register, scanKeys, type ErrorJson } from '../auth/helpers.ts';
 
 // analytics.* over REST and tRPC: who may call what, what bad input answers.
 let t: TestApp;
 let admin: string;
 let member: string;
 beforeAll(async () => {
-  t = await createTestApp({ env: { ADMIN_EMAILS: 'boss@example.com' } });
+  t = await createTestApp();
   await register(t, 'boss@example.com');
+  await grantAdmin(t, 'boss@example.com');
   await register(t, 'member@example.com');
   admin = (await login(t, 'boss@example.com', 'correct horse battery')).sessionId;
   member = (await login(t, 'member@example.com', 'correct horse battery')).sessionId;

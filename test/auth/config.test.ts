@@ -9,9 +9,11 @@ describe('auth config', () => {
       SESSION_TOUCH_INTERVAL_SECONDS: 60,
       SESSION_MAX_PER_USER: 100,
       LOGIN_MAX_FAILURES: 5,
+      LOGIN_MAX_FAILURES_PER_EMAIL: 100,
       LOGIN_MAX_FAILURES_PER_IP: 50,
       LOGIN_FAILURE_WINDOW_SECONDS: 900,
       LOGIN_SLOWDOWN_MS: 500,
+      LOGIN_MAX_SLOWDOWN_MS: 8000,
       CSRF_ALLOWED_ORIGINS: [],
     });
   });
@@ -31,6 +33,11 @@ describe('auth config', () => {
       'Invalid environment variable SESSION_TOUCH_INTERVAL_SECONDS: expected fewer seconds than SESSION_TTL_SECONDS (60) (got "60")',
     ],
     ['LOGIN_MAX_FAILURES', { LOGIN_MAX_FAILURES: 'many' }, 'Invalid environment variable LOGIN_MAX_FAILURES: expected an integer (got "many")'],
+    [
+      'LOGIN_MAX_FAILURES_PER_EMAIL',
+      { LOGIN_MAX_FAILURES: '10', LOGIN_MAX_FAILURES_PER_EMAIL: '9' },
+      'Invalid environment variable LOGIN_MAX_FAILURES_PER_EMAIL: expected at least LOGIN_MAX_FAILURES (10) (got "9")',
+    ],
     [
       'CSRF_ALLOWED_ORIGINS',
       { CSRF_ALLOWED_ORIGINS: 'https://app.example.com/path' },

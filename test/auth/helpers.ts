@@ -17,6 +17,11 @@ export async function register(t: AnyTestApp, email: string, password = 'correct
   return ((await res.json()) as { user: { id: number; email: string } }).user;
 }
 
+/** The operator's `npm run admin -- grant <email>`, in-process: the account must exist. */
+export async function grantAdmin(t: AnyTestApp, email: string): Promise<void> {
+  await t.services.auth.grantRole(email, 'admin');
+}
+
 export async function login(t: AnyTestApp, email: string, password: string, headers: Record<string, string> = {}) {
   const res = await jsonRequest(t.app, 'POST', '/auth/login', { email, password }, headers);
   if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${await res.text()}`);

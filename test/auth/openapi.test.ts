@@ -11,7 +11,7 @@ describe('auth OpenAPI route docs', () => {
         .map((r) => `${r.method.toLowerCase()} ${r.path}`)
         .sort();
       expect(authDocs.map((d) => `${d.method} ${d.path}`).sort()).toEqual(served);
-      expect(served).toHaveLength(9);
+      expect(served).toHaveLength(10);
       for (const doc of authDocs) expect(Object.keys(doc.responses).length, doc.path).toBeGreaterThan(1);
     } finally {
       await t.close();

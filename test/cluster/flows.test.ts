@@ -8,7 +8,7 @@ import { topAuthorsSchema, trendingListSchema } from '../../shared/trending.ts';
 import { healthSchema } from '../../shared/health.ts';
 import { lastHours } from '../../server/features/analytics/calendar.ts';
 import { createLimiter } from '../../server/features/ratelimit/ratelimit.limiter.ts';
-import { bearer, login, register, type ErrorJson } from '../auth/helpers.ts';
+import { bearer, grantAdmin, login, register, type ErrorJson } from '../auth/helpers.ts';
 import { countsByType } from '../analytics/helpers.ts';
 import { clusterKeys, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { keySlot } from '../helpers/key-slot.ts';
@@ -36,7 +36,7 @@ const prefix = testPrefix();
 const slowMachine = { POST_CACHE_TIMEOUT_MS: '5000', POST_FILL_WAIT_MS: '5000', RATE_LIMIT_TIMEOUT_MS: '5000' };
 
 async function instance(env: Record<string, string> = {}): Promise<TestApp<Cluster>> {
-  const t = await createTestApp({ clusterNodes: cluster.nodes, db, env: { REDIS_KEY_PREFIX: prefix, ADMIN_EMAILS: 'boss@example.com', ANALYTICS_VISITOR_SECRET: 'cluster-test-secret-of-32-characters', VIEW_FLUSH_INTERVAL_MS: '100000', TRENDING_ANNOUNCE_MS: '500', ...slowMachine, ...env } });
+  const t = await createTestApp({ clusterNodes: cluster.nodes, db, env: { REDIS_KEY_PREFIX: prefix, ANALYTICS_VISITOR_SECRET: 'cluster-test-secret-of-32-characters', VIEW_FLUSH_INTERVAL_MS: '100000', TRENDING_ANNOUNCE_MS: '500', ...slowMachine, ...env } });
   t.background.forEach((task) => task.start());
   await until(() => t.services.events.stats().lastId !== null, 10_000, 'the live reader to find the end of the stream');
   return t;
@@ -216,6 +216,7 @@ describe('rate limiting on the cluster', () => {
 describe('analytics on the cluster', () => {
   it('unique visitors, DAU, the stream worker counting events, and Redis figures summed over the 3 masters', async () => {
     await register(a, 'boss@example.com');
+    await grantAdmin(a, 'boss@example.com');
     const admin = (await login(a, 'boss@example.com', 'correct horse battery')).sessionId;
     const { auth } = await author(b, 'counted@example.com');
     const post = await createPost(b, auth, { title: 'Counted', content: 'c' });

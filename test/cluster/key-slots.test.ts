@@ -26,10 +26,22 @@ function groups(keys: Keys): Record<string, string[][]> {
   const days = lastDays(now, 8);
   return {
     // server/features/auth/session.store.ts: the session scripts also build record keys from sessionPrefix.
-    'session-create-2.lua': users.flatMap((u) => tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.sessionPrefix(u) + 'other'])),
+    'session-create-3.lua': users.flatMap((u) =>
+      tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.userGone(u), keys.sessionPrefix(u) + 'other']),
+    ),
+    // server/features/auth/session.store.ts forget(), with the analytics feature's key of the user.
+    'user-forget.lua': users.map((u) => [keys.userSessions(u), keys.userRoles(u), keys.userRolesVersion(u), keys.userGone(u), keys.activity(u), keys.sessionPrefix(u) + 'h']),
+    // server/features/analytics/activity.ts
+    'activity-push-2.lua': users.map((u) => [keys.activity(u), keys.userGone(u)]),
     // server/redis/preflight.ts: on a cluster each part of an entry is its own call (session, limit, reads).
     'preflight.lua, session part': users.flatMap((u) => tokenHashes.map((h) => [keys.session(u, h), keys.userSessions(u), keys.userRoles(u)])),
     'session-list-1.lua, session-revoke-1.lua': users.flatMap((u) => tokenHashes.map((h) => [keys.userSessions(u), keys.sessionPrefix(u) + h])),
+    // server/features/auth/roles.ts: a user's roles and the version they were read at.
+    'roles-write-2.lua': users.map((u) => [keys.userRoles(u), keys.userRolesVersion(u)]),
+    // server/features/auth/login-throttle.ts: one account's counters and known-address marker.
+    'login-account-attempt-3.lua, login-account-release-3.lua': ['a'.repeat(64), '0f'.repeat(32)].flatMap((h) =>
+      ['203.0.113.7', '2001:db8::1', '{x}'].map((ip) => [keys.loginAccountAttempts(h), keys.loginAccountAttemptsFrom(h, ip), keys.loginKnownAddress(h, ip)]),
+    ),
     // server/features/ratelimit/ratelimit.limiter.ts: one key per window, labelled by windowLabel.
     'preflight.lua, limit part': identities.map((id) => [60_000, 3_600_000, 86_400_000, 1000].map((ms) => keys.rateLimit('write', id, windowLabel(ms)))),
     // server/features/posts/post-cache.ts

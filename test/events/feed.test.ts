@@ -3,7 +3,7 @@ import { AppError } from '../../server/errors.ts';
 import { resumePoint, type FeedItem } from '../../server/features/events/events.feed.ts';
 import { createEventStreamReader } from '../../server/features/events/events.stream.ts';
 import { compareStreamIds } from '../../server/features/events/stream-id.ts';
-import type { LiveEvent } from '../../shared/live-events.ts';
+import type { LiveEvent, LiveTopic } from '../../shared/live-events.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { postCreated, startedApp, until } from './helpers.ts';
 
@@ -15,6 +15,9 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const events = () => t.services.events;
+// Each feed its own client, so only the instance-wide cap (3) applies here (per-client-cap.test.ts has the other).
+let clients = 0;
+const open = <T extends LiveTopic>(topics: T[], lastEventId?: string) => events().open(`ip:198.51.100.${++clients}`, topics, lastEventId);
 const publish = (postId: number) => events().publish(postCreated(postId));
 async function take<E>(items: AsyncGenerator<FeedItem<E>, void>, n: number): Promise<FeedItem<E>[]> {
   const got: FeedItem<E>[] = [];
@@ -60,7 +63,7 @@ describe('feeds', () => {
   it('replays what followed the last id while live events queue, then hands over without duplicates or gaps', async () => {
     const seen = await publish(1);
     const missed = [await publish(2), await publish(3)];
-    const feed = events().open(['posts'], seen);
+    const feed = open(['posts'], seen);
     const items = feed.items();
     // Published after the subscriber registered but before the replay has read anything: both
     // the replay and the live queue see these; each must come once.
@@ -81,7 +84,7 @@ describe('feeds', () => {
     for (let i = 0; i < 300; i++) await publish(1000 + i);
     const { oldestId } = (await createEventStreamReader(t.redis, t.deps.keys.events()).bounds())!;
     expect(compareStreamIds(oldestId!, old)).toBeGreaterThan(0);
-    const feed = events().open(['posts'], old);
+    const feed = open(['posts'], old);
     const [gap, first] = await take(feed.items(), 2);
     expect(gap).toEqual({ id: old, event: { type: 'gap', lastEventId: old, oldestId } });
     expect(first!.id).toBe(oldestId);
@@ -89,7 +92,7 @@ describe('feeds', () => {
   });
 
   it('drops a subscriber that stops reading once its buffer is full, releasing it, and its next read says to reconnect', async () => {
-    const feed = events().open(['posts']);
+    const feed = open(['posts']);
     const items = feed.items();
     const firstRead = items.next();
     await publish(20);
@@ -103,11 +106,11 @@ describe('feeds', () => {
   });
 
   it('refuses subscribers past EVENTS_MAX_SUBSCRIBERS with a 503, and admits again once one leaves', async () => {
-    const feeds = [events().open(['posts']), events().open(['trending']), events().open(['posts', 'trending'])];
+    const feeds = [open(['posts']), open(['trending']), open(['posts', 'trending'])];
     expect(events().stats()).toMatchObject({ subscribers: 3, listeners: { posts: 2, trending: 2 } });
     const refusal = (() => {
       try {
-        events().open(['posts']);
+        open(['posts']);
       } catch (err) {
         return err;
       }
@@ -115,7 +118,7 @@ describe('feeds', () => {
     expect(refusal).toBeInstanceOf(AppError);
     expect(refusal).toMatchObject({ appCode: 'SERVICE_UNAVAILABLE', status: 503, retryAfter: 5, message: expect.stringMatching(/maximum of 3 live subscribers/) });
     feeds[0]!.close();
-    const again = events().open(['posts']);
+    const again = open(['posts']);
     again.close();
     feeds.forEach((f) => f.close());
     expect(events().stats()).toMatchObject({ subscribers: 0, listeners: { posts: 0, trending: 0 } });
@@ -123,7 +126,7 @@ describe('feeds', () => {
 
   it('an aborted signal ends a waiting feed and unregisters it', async () => {
     const ac = new AbortController();
-    const feed = events().open(['posts']);
+    const feed = open(['posts']);
     const pending = feed.items(ac.signal).next();
     await until(() => events().stats().subscribers === 1);
     ac.abort();
@@ -132,7 +135,7 @@ describe('feeds', () => {
   });
 
   it('a trending subscriber gets only trending events', async () => {
-    const feed = events().open(['trending']);
+    const feed = open(['trending']);
     const items = feed.items();
     const next = items.next();
     await publish(40);

@@ -67,14 +67,14 @@ describe('the live reader across a lost connection', () => {
   }, 40_000);
 
   it('stop() returns at once although the reader is blocked in XREAD, and ends the subscribers', async () => {
-    const feed = t.services.events.open(['posts']);
+    const feed = t.services.events.open('ip:192.0.2.1', ['posts']);
     const next = feed.items().next();
     const started = Date.now();
     await t.services.events.hub.stop();
     expect(Date.now() - started).toBeLessThan(500);
     expect(await next).toEqual({ done: true, value: undefined });
     expect(t.services.events.stats()).toMatchObject({ reading: false, subscribers: 0, timers: 0 });
-    expect(() => t.services.events.open(['posts'])).toThrow(/not available/);
+    expect(() => t.services.events.open('ip:192.0.2.1', ['posts'])).toThrow(/not available/);
     // The admin connection fails fast too: after the restart above it may still be reconnecting.
     await until(() => admin.status === 'ready', 10_000, 'the admin connection to be back');
     const list = (await admin.client('LIST')) as string;

@@ -17,7 +17,7 @@ beforeAll(async () => {
   redis = await startProcessRedis();
   observer = createRedis({ url: redis.url, commandTimeoutMs: 2000, logger: createLogger('silent'), name: 'test-observer' });
   await observer.connect();
-  t = await startLiveApp({ redisUrl: redis.url, env: { EVENTS_MAX_SUBSCRIBERS: String(TOTAL) } });
+  t = await startLiveApp({ redisUrl: redis.url, env: { EVENTS_MAX_SUBSCRIBERS: String(TOTAL), EVENTS_MAX_STREAMS_PER_CLIENT: String(TOTAL) } });
 });
 afterAll(async () => {
   await t?.close();

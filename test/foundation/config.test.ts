@@ -13,18 +13,17 @@ describe('config', () => {
       REDIS_KEY_PREFIX: 'blog:',
       DATA_DIR: '.data',
       SEED_DEMO: true,
-      ADMIN_EMAILS: [],
     });
     expect(c.REDIS_URL).toBeUndefined();
     expect(c.DATABASE_URL).toBeUndefined();
   });
 
   it('parses values and treats empty strings as unset', () => {
-    const c = loadConfig({ PORT: '8080', REDIS_URL: 'redis://h:1', PORT_UNUSED: 'x', HOST: '', ADMIN_EMAILS: ' A@x.io, b@y.io ,' });
+    const c = loadConfig({ PORT: '8080', REDIS_URL: 'redis://h:1', PORT_UNUSED: 'x', HOST: '', CSRF_ALLOWED_ORIGINS: ' HTTPS://A.io, https://b.io ,' });
     expect(c.PORT).toBe(8080);
     expect(c.HOST).toBe('127.0.0.1');
     expect(c.REDIS_URL).toBe('redis://h:1');
-    expect(c.ADMIN_EMAILS).toEqual(['a@x.io', 'b@y.io']);
+    expect(c.CSRF_ALLOWED_ORIGINS).toEqual(['https://a.io', 'https://b.io']);
   });
 
   it('turns the demo seed off by default in production', () => {

@@ -47,7 +47,6 @@ export interface StoreSnapshot {
 export async function createFuzzWorld(env: Record<string, string> = {}): Promise<FuzzWorld> {
   const t = await createTestApp({
     env: {
-      ADMIN_EMAILS: OWNER.email,
       // No sliding writes during the run: a refused request must leave the session hash byte for byte.
       SESSION_TOUCH_INTERVAL_SECONDS: String(86_400 - 1),
       LOG_LEVEL: 'error',
@@ -62,6 +61,7 @@ export async function createFuzzWorld(env: Record<string, string> = {}): Promise
   const register = await jsonRequest(t.app, 'POST', '/auth/register', OWNER);
   expect(register.status).toBe(201);
   const { user } = (await register.json()) as { user: { id: number; email: string } };
+  await t.services.auth.grantRole(OWNER.email, 'admin');
   const newToken = async () =>
     (await t.services.auth.sessions.create({ userId: user.id, email: user.email, ip: '203.0.113.9', userAgent: 'fuzz' })).token;
   // Through the real login once, so the roles set and everything a login writes exist.

@@ -37,7 +37,7 @@ export function activityEntry(id: string, event: AppEvent): { userId: number; en
 
 /** Adds an entry to the user's list (LPUSH + LTRIM to 100, TTL 30 days) unless it is already there. */
 export function pushActivity(redis: RedisClient, keys: Keys, userId: number, entry: string): Promise<0 | 1> {
-  return redis.activityPush(keys.activity(userId), entry, ACTIVITY_MAX, ANALYTICS_TTL_MS.activity);
+  return redis.activityPush(keys.activity(userId), keys.userGone(userId), entry, ACTIVITY_MAX, ANALYTICS_TTL_MS.activity);
 }
 
 /** Compares stream ids (`<ms>-<seq>`) in time order. */

@@ -37,7 +37,7 @@ export const analyticsDocs: RouteDoc[] = [
     responses: {
       200: { description: 'The figures', schema: siteAnalyticsSchema },
       401: unauthorized,
-      403: { description: 'The caller is not an admin (ADMIN_EMAILS)', schema: errorResponseSchema },
+      403: { description: 'The caller is not an admin (granted by `npm run admin -- grant <email>`)', schema: errorResponseSchema },
       503: redisDown,
     },
   },

@@ -121,6 +121,9 @@ export function createAnalyticsService(deps: ServiceDeps, options: AnalyticsServ
     /** The consumer-group worker: createApp hands it to the entry as a BackgroundTask. */
     worker,
 
+    /** Keys holding one user's data (their activity list), under their hash tag: deleted with their account. */
+    userKeys: (userId: number): string[] => [keys.activity(userId)],
+
     /**
      * The seam for the posts feature's view recording: adds this view's unique-visitor write
      * (PFADD + PEXPIRE on the post's HyperLogLog of the day) to the caller's pipeline, so a view

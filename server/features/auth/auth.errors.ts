@@ -32,7 +32,7 @@ export function noSessionError(credential: Credential | null): AppError {
   }
 }
 
-/** A logged-in caller without the `admin` role (ADMIN_EMAILS) calling an admin-only route or procedure: 403. */
+/** A logged-in caller without the `admin` role (granted by the operator) calling an admin-only route or procedure: 403. */
 export const notAdminError = () => new AppError('FORBIDDEN', 'Admin role required');
 
 /** Unknown email and wrong password: one error, byte for byte, so the answer does not reveal which. */

@@ -1,9 +1,11 @@
 import {
+  accountDeletedSchema,
   changePasswordInputSchema,
   credentialsSchema,
   loginResultSchema,
   meSchema,
   messageSchema,
+  passwordConfirmationSchema,
   refreshResultSchema,
   registerInputSchema,
   registerResultSchema,
@@ -15,8 +17,8 @@ import { errorResponseSchema } from '../../../shared/errors.ts';
 import type { RouteDoc } from '../../openapi/route-doc.ts';
 
 const tags = ['auth'];
-const badInput = { description: 'A field is missing, of the wrong type or too long (`details` names it)', schema: errorResponseSchema };
-const unauthorized = {
+export const badInput = { description: 'A field is missing, of the wrong type or too long (`details` names it)', schema: errorResponseSchema };
+export const unauthorized = {
   description: 'No token, a malformed one, or one with no live session (expired, revoked); `details` names the credential',
   schema: errorResponseSchema,
 };
@@ -28,7 +30,9 @@ const foreignPage = {
   description: 'Sent from a page on another origin (its Origin or Referer is neither this site nor in CSRF_ALLOWED_ORIGINS)',
   schema: errorResponseSchema,
 };
-const redisDown = { description: 'Redis, which holds the sessions, is not answering', schema: errorResponseSchema };
+export const redisDown = { description: 'Redis, which holds the sessions, is not answering', schema: errorResponseSchema };
+export const wrongPasswords = { description: 'Too many wrong passwords; see Retry-After', schema: errorResponseSchema };
+export const accountDeletedAnswer = { description: 'Deleted: who, how many sessions ended and posts went with it', schema: accountDeletedSchema };
 
 /** Every REST route under /auth, with the shared schemas the routes parse and answer with. */
 export const authDocs: RouteDoc[] = [
@@ -128,7 +132,23 @@ export const authDocs: RouteDoc[] = [
       400: badInput,
       401: unauthorized,
       403: { description: 'The current password is wrong, or a cross-site cookie request', schema: errorResponseSchema },
-      429: { description: 'Too many wrong passwords; see Retry-After', schema: errorResponseSchema },
+      429: wrongPasswords,
+      503: redisDown,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/auth/account',
+    summary: "Delete the caller's account with its sessions and posts (and clear the cookie); needs the current password",
+    tags,
+    auth: true,
+    request: { body: passwordConfirmationSchema },
+    responses: {
+      200: accountDeletedAnswer,
+      400: badInput,
+      401: unauthorized,
+      403: { description: 'The password is wrong, or a cross-site cookie request', schema: errorResponseSchema },
+      429: wrongPasswords,
       503: redisDown,
     },
   },

@@ -1,9 +1,12 @@
 import {
+  accountDeletedSchema,
   changePasswordInputSchema,
+  deleteUserInputSchema,
   credentialsSchema,
   loginResultSchema,
   meSchema,
   messageSchema,
+  passwordConfirmationSchema,
   refreshResultSchema,
   registerInputSchema,
   registerResultSchema,
@@ -12,7 +15,7 @@ import {
   sessionListSchema,
 } from '../../../shared/auth.ts';
 import type { Context } from '../../context.ts';
-import { authedProcedure, publicProcedure, router } from '../../trpc.ts';
+import { adminProcedure, authedProcedure, publicProcedure, router } from '../../trpc.ts';
 import type { ClientMeta } from './auth.service.ts';
 
 const clientOf = (ctx: Context): ClientMeta => ({ ip: ctx.clientIp, userAgent: ctx.userAgent, log: ctx.log });
@@ -54,4 +57,16 @@ export const authRouter = router({
     .input(changePasswordInputSchema)
     .output(revokedSchema)
     .mutation(({ ctx, input }) => ctx.services.auth.changePassword(ctx.session, input, clientOf(ctx))),
+
+  /** The caller's own account, with its sessions and posts; needs the current password. */
+  deleteAccount: authedProcedure
+    .input(passwordConfirmationSchema)
+    .output(accountDeletedSchema)
+    .mutation(({ ctx, input }) => ctx.services.auth.deleteAccount(ctx.session, input, clientOf(ctx))),
+
+  /** An admin deletes any account by id; needs the admin's own password. */
+  deleteUser: adminProcedure
+    .input(deleteUserInputSchema)
+    .output(accountDeletedSchema)
+    .mutation(({ ctx, input }) => ctx.services.auth.deleteUser(ctx.session, input.userId, { password: input.password }, clientOf(ctx))),
 });

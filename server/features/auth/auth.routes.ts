@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import {
   changePasswordInputSchema,
   credentialsSchema,
+  passwordConfirmationSchema,
   registerInputSchema,
   sessionIdParamsSchema,
 } from '../../../shared/auth.ts';
@@ -30,7 +31,8 @@ export function requireAdmin(c: Context<AppEnv>): AuthSession {
   return session;
 }
 
-const clientOf = (c: Context<AppEnv>): ClientMeta => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '', log: c.get('log') });
+/** Who is calling, as the auth service records and throttles it. */
+export const clientOf = (c: Context<AppEnv>): ClientMeta => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '', log: c.get('log') });
 
 /**
  * REST under /auth: the tutorial's login, logout and refresh, plus the rest of the session
@@ -78,5 +80,12 @@ export function authRoutes(services: Services, config: Config) {
       const session = requireSession(c);
       const input = await readJson(c, changePasswordInputSchema);
       return c.json(await auth.changePassword(session, input, clientOf(c)));
+    })
+    .delete('/account', async (c) => {
+      const session = requireSession(c);
+      const input = await readJson(c, passwordConfirmationSchema);
+      const deleted = await auth.deleteAccount(session, input, clientOf(c));
+      clearSessionCookie(c, secure);
+      return c.json(deleted);
     });
 }

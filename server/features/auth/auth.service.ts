@@ -1,8 +1,10 @@
 import type {
+  AccountDeleted,
   ChangePasswordInput,
   Credentials,
   LoginResult,
   Me,
+  PasswordConfirmation,
   RefreshResult,
   RegisterInput,
   RegisterResult,
@@ -11,11 +13,13 @@ import type {
 } from '../../../shared/auth.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
-import { invalidCredentials, noSessionError } from './auth.errors.ts';
+import { createAccountDeletion, noAccountData, type AccountData } from './account-deletion.ts';
+import { invalidCredentials, noSessionError, notAdminError } from './auth.errors.ts';
 import type { AuthSession, Credential } from './auth.types.ts';
 import { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './passwords.ts';
-import { createRoleSync } from './roles.ts';
+import { ADMIN_ROLE, createRoles, type RoleChangeResult, type RoleName } from './roles.ts';
+import type { UserRoles } from './roles.repo.ts';
 import { createSessionStore, type SessionStore } from './session.store.ts';
 import { createUsersRepo } from './users.repo.ts';
 import type { Logger } from '../../logger.ts';
@@ -47,7 +51,19 @@ export interface AuthService {
   logoutAll(session: AuthSession): Promise<Revoked>;
   /** Checks the current password (throttled like a login), stores the new one, ends every other session. */
   changePassword(session: AuthSession, input: ChangePasswordInput, client: ClientMeta): Promise<Revoked>;
-  /** Start-up work: the demo user, roles from ADMIN_EMAILS, the dummy hash for unknown emails. */
+  /** Deletes the caller's own account, its sessions and posts, once their password is confirmed (403 when wrong). */
+  deleteAccount(session: AuthSession, input: PasswordConfirmation, client: ClientMeta): Promise<AccountDeleted>;
+  /** An admin deletes an account by id, once the admin's own password is confirmed; 403 without the role, 404 without the account. */
+  deleteUser(admin: AuthSession, userId: number, input: PasswordConfirmation, client: ClientMeta): Promise<AccountDeleted>;
+  /** Operator only (`npm run admin -- delete-user <email>`); 404 without the account. */
+  deleteUserByEmail(email: string): Promise<AccountDeleted>;
+  /** Operator only (`npm run admin -- grant <email>`): never reachable over HTTP. */
+  grantRole(email: string, role: RoleName): Promise<RoleChangeResult>;
+  /** Operator only (`npm run admin -- revoke <email>`); live sessions lose the role at once. */
+  revokeRole(email: string, role: RoleName): Promise<RoleChangeResult>;
+  /** Operator only (`npm run admin -- list`): users with a role. */
+  roleHolders(): Promise<UserRoles[]>;
+  /** Start-up work: the demo user, roles mirrored from SQL, the dummy hash for unknown emails. */
   startup(): Promise<void>;
 }
 
@@ -57,6 +73,8 @@ export interface AuthCollaborators {
   throttle?: LoginThrottle;
   /** Called after each successful login, once its session exists (`user.login` on the event stream); must not throw. */
   onLogin?(userId: number): void;
+  /** What other features hold of an account, deleted with it. @default the user row alone */
+  accountData?: AccountData;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -79,12 +97,16 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     createLoginThrottle({
       redis,
       keys,
-      maxPerEmail: config.LOGIN_MAX_FAILURES,
-      maxPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+      perAddress: config.LOGIN_MAX_FAILURES,
+      perAccount: config.LOGIN_MAX_FAILURES_PER_EMAIL,
+      perIp: config.LOGIN_MAX_FAILURES_PER_IP,
       windowMs: config.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
       slowdownMs: config.LOGIN_SLOWDOWN_MS,
+      maxSlowdownMs: config.LOGIN_MAX_SLOWDOWN_MS,
+      knownAddressTtlMs: config.SESSION_MAX_AGE_SECONDS * 1000,
     });
-  const roles = createRoleSync({ redis, keys, adminEmails: config.ADMIN_EMAILS, ttlMs: config.SESSION_MAX_AGE_SECONDS * 1000, logger });
+  const roles = createRoles({ redis, keys, db, ttlMs: config.SESSION_MAX_AGE_SECONDS * 1000, logger });
+  const deleteAccount = createAccountDeletion({ db, sessions, data: parts.accountData ?? noAccountData, metrics });
 
   /**
    * The password check behind login and password change. Unknown email and wrong password take
@@ -97,6 +119,26 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     if (!user || !ok) return null;
     await attempt.succeeded();
     return user;
+  }
+
+  /**
+   * The caller's password, checked again for an operation that a stolen session alone must not
+   * do; throttled like a login. 403, not 401: the session is fine, and clients treat 401 as "log in again".
+   */
+  async function confirmPassword(session: AuthSession, password: string, client: ClientMeta, field: 'currentPassword' | 'password') {
+    const user = await checkPassword(session.email, password, client);
+    if (!user || user.id !== session.userId) {
+      throw new AppError('FORBIDDEN', field === 'currentPassword' ? 'Current password is incorrect' : 'Password is incorrect', {
+        details: [{ field, message: 'incorrect' }],
+      });
+    }
+    return user;
+  }
+
+  /** The deletion's answer, or 404 naming who was not found. */
+  function deletedOr404(deleted: AccountDeleted | null, who: string | number): AccountDeleted {
+    if (!deleted) throw new AppError('NOT_FOUND', typeof who === 'number' ? `User ${who} not found` : `No account for ${who}`);
+    return deleted;
   }
 
   return {
@@ -120,7 +162,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
       // Both writes go out together (auto-pipelining); each is atomic on its own key set.
       const [session] = await Promise.all([
         sessions.create({ userId: user.id, email: user.email, ip: client.ip, userAgent: client.userAgent }),
-        roles.atLogin(user.id, user.email).catch((err: unknown) => log.warn('roles not written at login', { err })),
+        roles.publish(user.roles).catch((err: unknown) => log.warn('roles not written at login', { err })),
       ]);
       metrics.sessionCreated();
       parts.onLogin?.(user.id);
@@ -191,13 +233,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     },
 
     async changePassword(session, { currentPassword, newPassword }, client) {
-      const user = await checkPassword(session.email, currentPassword, client);
-      if (!user || user.id !== session.userId) {
-        // 403, not 401: the session is fine, and clients treat 401 as "log in again".
-        throw new AppError('FORBIDDEN', 'Current password is incorrect', {
-          details: [{ field: 'currentPassword', message: 'incorrect' }],
-        });
-      }
+      const user = await confirmPassword(session, currentPassword, client, 'currentPassword');
       await users.setPasswordHash(user.id, await hasher.hash(newPassword));
       // After the new hash is stored, so a login with the old password cannot slip in a session that survives.
       let revoked: number;
@@ -213,6 +249,28 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
       return { message: 'Password changed; other sessions ended', revoked };
     },
 
+    async deleteAccount(session, { password }, client) {
+      await confirmPassword(session, password, client, 'password');
+      // 404 only if it was deleted meanwhile (by an admin): gone either way, as the caller asked.
+      return deletedOr404(await deleteAccount(session.userId, client.log ?? logger), session.userId);
+    },
+
+    async deleteUser(admin, userId, { password }, client) {
+      // The transports check the role too; an admin's password is checked like anyone's.
+      if (!admin.roles.includes(ADMIN_ROLE)) throw notAdminError();
+      await confirmPassword(admin, password, client, 'password');
+      return deletedOr404(await deleteAccount(userId, client.log ?? logger), userId);
+    },
+
+    async deleteUserByEmail(email) {
+      const user = await users.findByEmail(email);
+      return deletedOr404(user && (await deleteAccount(user.id, logger)), email);
+    },
+
+    grantRole: (email, role) => roles.grant(email, role),
+    revokeRole: (email, role) => roles.revoke(email, role),
+    roleHolders: () => roles.holders(),
+
     async startup() {
       await hasher.prepare();
       if (config.SEED_DEMO && !(await users.findByEmail(DEMO_USER.email))) {
@@ -221,7 +279,7 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
         if (created) logger.info('seeded demo user', { email: DEMO_USER.email, userId: created.id });
       }
       // Redis may be down at start-up; logins rewrite each user's roles anyway.
-      await roles.atStartup(users).catch((err: unknown) => logger.warn('roles not synced at start-up', { err }));
+      await roles.atStartup().catch((err: unknown) => logger.warn('roles not mirrored at start-up', { err }));
     },
   };
 }

@@ -1,63 +1,89 @@
-import type { RedisClient } from '../../redis/client.ts';
+import { AppError } from '../../errors.ts';
+import type { Db } from '../../db/db.ts';
 import type { Logger } from '../../logger.ts';
+import type { RedisClient } from '../../redis/client.ts';
 import type { Keys } from '../../redis/keys.ts';
-import type { UsersRepo } from './users.repo.ts';
+import { createRolesRepo, type UserRoles } from './roles.repo.ts';
 
 export const ADMIN_ROLE = 'admin';
+/** Every role there is (the SQL check constraint lists the same). */
+export const roleNames = [ADMIN_ROLE] as const;
+export type RoleName = (typeof roleNames)[number];
 
-/** A user's roles follow from config: `admin` when their email is in ADMIN_EMAILS. */
-export function rolesFor(email: string, adminEmails: readonly string[]): string[] {
-  return adminEmails.includes(email) ? [ADMIN_ROLE] : [];
-}
-
-export interface RoleSyncOptions {
+export interface RolesOptions {
   redis: RedisClient;
   keys: Keys;
-  adminEmails: readonly string[];
-  /** TTL of a roles set: SESSION_MAX_AGE, so it outlives every session that reads it. */
+  db: Db;
+  /** TTL of a user's Redis roles: SESSION_MAX_AGE, so they outlive every session that reads them. */
   ttlMs: number;
   logger: Logger;
 }
 
-/**
- * Keeps each user's Redis set of roles in step with ADMIN_EMAILS. The session touch script reads
- * the set in the same round trip as the session, so `ctx.session.roles` costs nothing extra.
- */
-export interface RoleSync {
-  /** Rewrites one user's roles (at every login). */
-  atLogin(userId: number, email: string): Promise<void>;
-  /** Grants `admin` to every configured email with an account and takes it back from users no longer listed. */
-  atStartup(users: UsersRepo): Promise<void>;
+/** What a grant or revoke did, for the operator. */
+export interface RoleChangeResult {
+  user: { id: number; email: string };
+  roles: string[];
+  changed: boolean;
 }
 
-export function createRoleSync({ redis, keys, adminEmails, ttlMs, logger }: RoleSyncOptions): RoleSync {
-  /** One MULTI per user: the user's roles key is the only key in it. */
-  async function write(userId: number, roles: readonly string[]): Promise<void> {
-    const tx = redis.multi().del(keys.userRoles(userId));
-    if (roles.length > 0) tx.sadd(keys.userRoles(userId), ...roles).pexpire(keys.userRoles(userId), ttlMs);
-    await tx.exec();
+/**
+ * Roles live in SQL (`user_roles`) and change only by an operator's command (`npm run admin --
+ * grant|revoke <email>`): never by configuration, never by registering an address, so no instance
+ * can hand out or take back a role on its own. Each user's roles are mirrored in a Redis set that
+ * the session lookup reads in the same round trip as the session (`ctx.session.roles`), written
+ * with the SQL version they were read at (roles-write-2.lua refuses an older one).
+ */
+export interface Roles {
+  /**
+   * Mirrors roles read from SQL in Redis (at login). A user whose roles never changed (version 0)
+   * has none and no set: no call is made.
+   */
+  publish(roles: UserRoles): Promise<void>;
+  /** @throws AppError NOT_FOUND without an account; SERVICE_UNAVAILABLE when SQL changed but Redis did not take it. */
+  grant(email: string, role: RoleName): Promise<RoleChangeResult>;
+  /** As `grant`; live sessions lose the role at once. */
+  revoke(email: string, role: RoleName): Promise<RoleChangeResult>;
+  /** Users with at least one role, by id. */
+  holders(): Promise<UserRoles[]>;
+  /** Mirrors every user whose roles ever changed (Redis may have lost them), and drops what ADMIN_EMAILS left behind. */
+  atStartup(): Promise<void>;
+}
+
+export function createRoles({ redis, keys, db, ttlMs, logger }: RolesOptions): Roles {
+  const repo = createRolesRepo(db);
+
+  async function publish({ userId, roles, version }: UserRoles): Promise<void> {
+    if (version === 0) return;
+    await redis.rolesWrite(keys.userRoles(userId), keys.userRolesVersion(userId), version, ttlMs, ...roles);
+  }
+
+  async function change(email: string, role: RoleName, op: 'grant' | 'revoke'): Promise<RoleChangeResult> {
+    const result = await repo.change(email, role, op);
+    if (!result) throw new AppError('NOT_FOUND', `No account for ${email}`);
+    const { after, changed } = result;
+    try {
+      await publish(after);
+    } catch (err) {
+      throw new AppError(
+        'SERVICE_UNAVAILABLE',
+        `${op === 'grant' ? 'Granted' : 'Revoked'} in SQL, but Redis did not take it, so live sessions do not see it yet: run the command again once Redis answers`,
+        { cause: err },
+      );
+    }
+    logger.info(`role ${op === 'grant' ? 'granted' : 'revoked'}`, { userId: after.userId, role, changed });
+    return { user: { id: after.userId, email: after.email }, roles: after.roles, changed };
   }
 
   return {
-    atLogin: (userId, email) => write(userId, rolesFor(email, adminEmails)),
+    publish,
+    grant: (email, role) => change(email, role, 'grant'),
+    revoke: (email, role) => change(email, role, 'revoke'),
+    holders: async () => (await repo.everChanged()).filter((u) => u.roles.length > 0),
 
-    async atStartup(users) {
-      const admins = await users.findIdsByEmails(adminEmails);
-      const adminIds = new Set(admins.map((a) => String(a.id)));
-      const previous = await redis.smembers(keys.admins());
-      const demoted = previous.filter((id) => !adminIds.has(id));
-      await Promise.all([
-        ...demoted.map((id) => redis.srem(keys.userRoles(Number(id)), ADMIN_ROLE)),
-        ...admins.map((a) =>
-          redis.multi().sadd(keys.userRoles(a.id), ADMIN_ROLE).pexpire(keys.userRoles(a.id), ttlMs).exec(),
-        ),
-      ]);
-      const tx = redis.multi().del(keys.admins());
-      if (adminIds.size > 0) tx.sadd(keys.admins(), ...adminIds);
-      await tx.exec();
-      if (admins.length > 0 || demoted.length > 0) {
-        logger.info('roles synced from ADMIN_EMAILS', { admins: admins.length, demoted: demoted.length });
-      }
+    async atStartup() {
+      const users = await repo.everChanged();
+      await Promise.all([...users.map(publish), redis.del(keys.legacyAdmins())]);
+      if (users.length > 0) logger.info('roles mirrored from SQL', { users: users.length });
     },
   };
 }

@@ -75,7 +75,21 @@ export interface SessionStore {
   revoke(userId: number, publicId: string): Promise<boolean>;
   /** Ends every session of the user except `keepPublicId`; resolves to how many ended. */
   revokeOthers(userId: number, keepPublicId: string): Promise<number>;
+  /** Ends every session of the user; resolves to how many ended. */
+  revokeAll(userId: number): Promise<number>;
+  /**
+   * For a deleted account: ends every session, drops the roles and `otherKeys` (the user's data
+   * under their hash tag), and marks the user gone for ACCOUNT_GONE_TTL_MS, so a login already
+   * past its password check gets no session. One script. Resolves to how many sessions ended.
+   */
+  forget(userId: number, otherKeys: readonly string[]): Promise<number>;
 }
+
+/** How long a deleted user stays marked gone: far longer than any login or event already in flight. */
+export const ACCOUNT_GONE_TTL_MS = 3_600_000;
+
+/** A session asked for a user whose account was deleted meanwhile (a login racing the deletion). */
+export const accountGone = () => new AppError('UNAUTHORIZED', 'This account no longer exists');
 
 /** Longest user agent kept in a record; the rest is cut, so a caller cannot bloat Redis. */
 const MAX_USER_AGENT = 256;
@@ -132,10 +146,11 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
       const parsed = parseSessionToken(token);
       if (!parsed) throw new Error('session store: generated a token it cannot parse');
       const publicId = newPublicSessionId();
-      const [createdAt, expiresAt, absoluteExpiresAt, evicted] = await orUnavailable(
+      const created = await orUnavailable(
         redis.sessionCreate(
           keys.session(input.userId, parsed.tokenHash),
           keys.userSessions(input.userId),
+          keys.userGone(input.userId),
           parsed.tokenHash,
           input.userId,
           input.email,
@@ -148,6 +163,8 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
           keys.sessionPrefix(input.userId),
         ),
       );
+      if (!created) throw accountGone();
+      const [createdAt, expiresAt, absoluteExpiresAt, evicted] = created;
       return { token, publicId, createdAt, expiresAt, absoluteExpiresAt, evicted };
     },
 
@@ -180,6 +197,14 @@ export function createSessionStore(opts: SessionStoreOptions): SessionStore {
 
     revokeOthers(userId, keepPublicId) {
       return orUnavailable(redis.sessionRevoke(keys.userSessions(userId), keys.sessionPrefix(userId), keepPublicId, 'others'));
+    },
+
+    // No public id is empty, so "all but ''" is all of them.
+    revokeAll: (userId) => orUnavailable(redis.sessionRevoke(keys.userSessions(userId), keys.sessionPrefix(userId), '', 'others')),
+
+    forget(userId, otherKeys) {
+      const forgotten = [keys.userSessions(userId), keys.userRoles(userId), keys.userRolesVersion(userId), keys.userGone(userId), ...otherKeys];
+      return orUnavailable(redis.userForget(forgotten.length, ...forgotten, keys.sessionPrefix(userId), ACCOUNT_GONE_TTL_MS));
     },
   };
 }

@@ -45,22 +45,24 @@ export function resumePoint(bounds: StreamBounds | null, lastEventId: string): {
 }
 
 /**
- * Admits a subscriber to `topics` and returns its feed.
+ * Admits a subscriber of `holder` to `topics` and returns its feed.
  *
  * No duplicates and no gaps across the switch from replay to live (the pattern of tRPC's
  * next-sse-chat `onAdd`): the subscriber is registered with the hub BEFORE the replay reads the
  * stream, so live entries arriving meanwhile wait in its queue; the replay then reads everything
  * after `lastEventId` page by page, and a queued live entry is delivered only when its id is past
  * the last id the replay covered.
- * @throws AppError SERVICE_UNAVAILABLE at the subscriber cap, or while the instance is not reading.
+ * @throws AppError TOO_MANY_REQUESTS at the holder's cap; SERVICE_UNAVAILABLE at the instance's
+ * subscriber cap, or while the instance is not reading.
  */
 export function openFeed<T extends LiveTopic>(
   hub: EventHub,
   reader: EventStreamReader,
+  holder: string,
   topics: readonly T[],
   lastEventId?: string,
 ): Feed<LiveEventOf<T>> {
-  const subscriber = hub.subscribe(topics);
+  const subscriber = hub.subscribe(topics, holder);
   return {
     items: (signal) => replayThenLive(subscriber, reader, lastEventId, signal) as AsyncGenerator<FeedItem<LiveEventOf<T>>, void>,
     close: () => subscriber.end('closed'),

@@ -6,6 +6,7 @@ import { reconnectDelay } from '../../redis/client.ts';
 import { liveTopics, type LiveTopic } from '../../../shared/live-events.ts';
 import { decodeEntry, type DecodeResult } from './events.codec.ts';
 import { Subscriber, type EndReason } from './events.subscriber.ts';
+import { StreamQuota } from './stream-quota.ts';
 
 /** Entries one XREAD returns at most; a burst larger than this is read in several round trips. */
 const READ_COUNT = 500;
@@ -18,21 +19,28 @@ export interface EventHubOptions {
   logger: Logger;
   /** EVENTS_MAX_SUBSCRIBERS: more concurrent subscribers are refused with 503. */
   maxSubscribers: number;
+  /** EVENTS_MAX_STREAMS_PER_CLIENT: more concurrent subscribers of one holder are refused with 429. */
+  maxPerHolder: number;
   /** EVENTS_SUBSCRIBER_BUFFER: items queued for one subscriber before it is dropped. */
   subscriberBuffer: number;
   /** How long one XREAD blocks in Redis before it is sent again. @default 5000 */
   blockMs?: number;
   /** Told about every entry read (live, private or invalid), for metrics. */
   onEntry?: (result: DecodeResult['kind']) => void;
-  /** Told about every subscriber refused at the cap and every one that ends, with the reason, for metrics. */
-  onSubscriber?: (outcome: EndReason | 'refused') => void;
+  /** Told about every subscriber refused at a cap and every one that ends, with the reason, for metrics. */
+  onSubscriber?: (outcome: SubscriberOutcome) => void;
 }
+
+/** How a subscriber ended, or why it was refused: at the instance's cap, or at its holder's. */
+export type SubscriberOutcome = EndReason | 'refused' | 'refused_client';
 
 export interface HubStats {
   /** The reader loop is running (between start and stop). */
   reading: boolean;
   /** Subscribers registered now. */
   subscribers: number;
+  /** Holders (users or addresses) with at least one subscriber now. */
+  holders: number;
   /** Registered listeners per topic (a subscriber to both topics counts in each). */
   listeners: Record<LiveTopic, number>;
   /** The id the reader has read up to; null until it has found where the stream ends (subscribers are refused until then). */
@@ -43,11 +51,13 @@ export interface HubStats {
 
 export interface EventHub extends BackgroundTask {
   /**
-   * Registers a subscriber to `topics`; it receives every entry the reader reads from now on.
+   * Registers a subscriber to `topics` for `holder` (see streamHolder); it receives every entry
+   * the reader reads from now on, and gives its holder's slot back when it ends, however it ends.
+   * @throws AppError TOO_MANY_REQUESTS when `holder` already holds EVENTS_MAX_STREAMS_PER_CLIENT
    * @throws AppError SERVICE_UNAVAILABLE when the instance is at EVENTS_MAX_SUBSCRIBERS, or not
    * reading yet (the reader admits subscribers once it knows where the stream ends) or any more.
    */
-  subscribe(topics: readonly LiveTopic[]): Subscriber;
+  subscribe(topics: readonly LiveTopic[], holder: string): Subscriber;
   /** Ends every subscriber's stream and refuses new ones, so an HTTP server can finish closing; `stop()` follows. */
   drain(): void;
   stats(): HubStats;
@@ -73,6 +83,7 @@ export function createEventHub(opts: EventHubOptions): EventHub {
   const blockMs = String(opts.blockMs ?? 5000);
   const byTopic = new Map<LiveTopic, Set<Subscriber>>(liveTopics.map((t) => [t, new Set()]));
   const subscribers = new Set<Subscriber>();
+  const quota = new StreamQuota(opts.maxPerHolder);
   let accepting = false;
   let draining = false;
   let connection: RedisClient | null = null;
@@ -83,6 +94,7 @@ export function createEventHub(opts: EventHubOptions): EventHub {
 
   function forget(subscriber: Subscriber, reason: EndReason): void {
     subscribers.delete(subscriber);
+    quota.give(subscriber.holder);
     for (const topic of subscriber.topics) byTopic.get(topic)!.delete(subscriber);
     opts.onSubscriber?.(reason);
   }
@@ -179,15 +191,23 @@ export function createEventHub(opts: EventHubOptions): EventHub {
       connection = null;
     },
 
-    subscribe(topics) {
+    subscribe(topics, holder) {
       if (!accepting) throw new AppError('SERVICE_UNAVAILABLE', 'Live events are not available on this instance right now', { retryAfter: 1 });
+      // The holder's cap first, so a client at its own cap is told so; the instance's cap stays the last guard.
+      try {
+        quota.take(holder);
+      } catch (err) {
+        opts.onSubscriber?.('refused_client');
+        throw err;
+      }
       if (subscribers.size >= opts.maxSubscribers) {
+        quota.give(holder);
         opts.onSubscriber?.('refused');
         throw new AppError('SERVICE_UNAVAILABLE', `This instance serves its maximum of ${opts.maxSubscribers} live subscribers; retry later`, {
           retryAfter: 5,
         });
       }
-      const subscriber = new Subscriber(new Set(topics), opts.subscriberBuffer, forget);
+      const subscriber = new Subscriber(new Set(topics), holder, opts.subscriberBuffer, forget);
       subscribers.add(subscriber);
       for (const topic of subscriber.topics) byTopic.get(topic)!.add(subscriber);
       return subscriber;
@@ -197,6 +217,7 @@ export function createEventHub(opts: EventHubOptions): EventHub {
       return {
         reading: loop !== null,
         subscribers: subscribers.size,
+        holders: quota.holders,
         listeners: Object.fromEntries(liveTopics.map((t) => [t, byTopic.get(t)!.size])) as Record<LiveTopic, number>,
         lastId,
         timers: pauses,

@@ -2,7 +2,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { AppEventType } from '../../../shared/events.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
 import type { DecodeResult } from './events.codec.ts';
-import type { EndReason } from './events.subscriber.ts';
+import type { SubscriberOutcome } from './events.hub.ts';
 
 /** The events feature's own series, on the app's registry; every label value comes from a fixed set. */
 export function createEventsMetrics(metrics: Metrics, subscribers: () => number) {
@@ -21,7 +21,7 @@ export function createEventsMetrics(metrics: Metrics, subscribers: () => number)
   });
   const ended = new Counter({
     name: 'live_subscribers_ended_total',
-    help: 'Live subscribers that ended, by reason (closed, shutdown, slow: dropped for falling behind; refused: at the cap)',
+    help: 'Live subscribers that ended, by reason (closed, shutdown, slow: dropped for falling behind; refused: at the instance cap; refused_client: at the per-client cap)',
     labelNames: ['reason'] as const,
     registers,
   });
@@ -36,6 +36,6 @@ export function createEventsMetrics(metrics: Metrics, subscribers: () => number)
   return {
     published: (type: AppEventType) => published.inc({ type }),
     entryRead: (outcome: DecodeResult['kind']) => read.inc({ outcome }),
-    subscriberEnded: (reason: EndReason | 'refused') => ended.inc({ reason }),
+    subscriberEnded: (reason: SubscriberOutcome) => ended.inc({ reason }),
   };
 }

@@ -18,6 +18,10 @@ export const eventsDocs: RouteDoc[] = [
     },
     responses: {
       200: { description: 'An endless `text/event-stream`; `event: error` with the error body ends it (reconnect to resume)', schema: null },
+      429: {
+        description: 'The caller (its user, else its address) already holds EVENTS_MAX_STREAMS_PER_CLIENT streams on this instance (`retryAfter`)',
+        schema: errorResponseSchema,
+      },
       503: { description: 'This instance serves its maximum of live subscribers (`retryAfter`), or is shutting down', schema: errorResponseSchema },
     },
   },

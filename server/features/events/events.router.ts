@@ -1,7 +1,9 @@
 import { tracked } from '@trpc/server';
 import { liveSubscriptionInputSchema, type LiveTopic } from '../../../shared/live-events.ts';
+import type { Context } from '../../context.ts';
 import { publicProcedure, router } from '../../trpc.ts';
 import type { EventsService } from './events.service.ts';
+import { streamHolder } from './stream-quota.ts';
 
 /**
  * A feed as a tRPC subscription: each event `tracked()` with its stream id, so tRPC's SSE link
@@ -9,8 +11,10 @@ import type { EventsService } from './events.service.ts';
  * Last-Event-ID header), and the feed resumes right after it. `signal` ends the feed when the
  * client goes away.
  */
-async function* subscription<T extends LiveTopic>(events: EventsService, topic: T, lastEventId: string | undefined, signal: AbortSignal | undefined) {
-  const feed = events.open([topic], lastEventId);
+async function* subscription<T extends LiveTopic>(ctx: Context, topic: T, lastEventId: string | undefined, signal: AbortSignal | undefined) {
+  const events: EventsService = ctx.services.events;
+  // Counted against the caller's per-client cap (a 429 in the stream's error event beyond it).
+  const feed = events.open(streamHolder(ctx.session?.userId, ctx.clientIp), [topic], lastEventId);
   try {
     for await (const item of feed.items(signal)) yield tracked(item.id, item.event);
   } finally {
@@ -23,9 +27,9 @@ export const eventsRouter = router({
   /** `post.created`, `post.updated`, `post.deleted` (and `gap` after a resume past the stream's cap). */
   onPost: publicProcedure
     .input(liveSubscriptionInputSchema)
-    .subscription(({ ctx, input, signal }) => subscription(ctx.services.events, 'posts', input?.lastEventId, signal)),
+    .subscription(({ ctx, input, signal }) => subscription(ctx, 'posts', input?.lastEventId, signal)),
   /** `trending.changed`: the new top 10 (and `gap` after a resume past the stream's cap). */
   onTrending: publicProcedure
     .input(liveSubscriptionInputSchema)
-    .subscription(({ ctx, input, signal }) => subscription(ctx.services.events, 'trending', input?.lastEventId, signal)),
+    .subscription(({ ctx, input, signal }) => subscription(ctx, 'trending', input?.lastEventId, signal)),
 });

@@ -7,6 +7,7 @@ import type { Services } from '../../services.ts';
 import { parseInput } from '../../transport/rest.ts';
 import type { Feed, FeedItem } from './events.feed.ts';
 import type { EventsService } from './events.service.ts';
+import { streamHolder } from './stream-quota.ts';
 
 /** The reconnect delay advised to EventSource clients (`retry:`). */
 const RECONNECT_MS = 1000;
@@ -27,8 +28,9 @@ export function eventsRoutes(services: Services) {
     const query = parseInput(liveEventsQuerySchema, c.req.query());
     const header = c.req.header('last-event-id');
     const lastEventId = header === undefined || header === '' ? query.lastEventId : parseInput(streamIdSchema, header);
-    // Admission before the stream starts, so a refusal is a real 503 with the error body.
-    const feed = services.events.open(query.topics ?? liveTopics, lastEventId);
+    // Admission before the stream starts, so a refusal is a real 429 or 503 with the error body.
+    const holder = streamHolder(c.get('preflight').session?.userId, c.get('clientIp'));
+    const feed = services.events.open(holder, query.topics ?? liveTopics, lastEventId);
     return c.body(sseStream(feed, services.events.heartbeat, c.get('log'), c.get('requestId')), 200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       // No caching or transforming by anyone in between, no buffering by nginx-style proxies.

@@ -16,7 +16,8 @@ export const EVENTS_CONNECTION_NAME = 'blog-api:events';
 /**
  * The event stream's producer and this instance's live fan-out:
  * - `publish(event)`: XADD to the stream (events.publisher.ts);
- * - `open(topics, lastEventId?)`: admit a live subscriber and give it its feed (events.feed.ts);
+ * - `open(holder, topics, lastEventId?)`: admit a live subscriber of `holder` (streamHolder) and give
+ *   it its feed (events.feed.ts);
  * - `hub`: the one reader per instance, a BackgroundTask that createApp registers;
  * - `heartbeat`: one shared timer for the plain SSE route's pings.
  */
@@ -33,6 +34,7 @@ export function createEventsService(deps: ServiceDeps) {
     streamKey: keys.events(),
     logger,
     maxSubscribers: config.EVENTS_MAX_SUBSCRIBERS,
+    maxPerHolder: config.EVENTS_MAX_STREAMS_PER_CLIENT,
     subscriberBuffer: config.EVENTS_SUBSCRIBER_BUFFER,
     onEntry: metrics.entryRead,
     onSubscriber: metrics.subscriberEnded,
@@ -46,7 +48,8 @@ export function createEventsService(deps: ServiceDeps) {
     publish: createEventPublisher({ redis, keys, maxLen: config.EVENT_STREAM_MAXLEN, onPublished: countPublished }),
     /** Counts an event written to the stream by a producer of its own (the trending announcer's script). */
     countPublished,
-    open: <T extends LiveTopic>(topics: readonly T[], lastEventId?: string): Feed<LiveEventOf<T>> => openFeed(hub, reader, topics, lastEventId),
+    open: <T extends LiveTopic>(holder: string, topics: readonly T[], lastEventId?: string): Feed<LiveEventOf<T>> =>
+      openFeed(hub, reader, holder, topics, lastEventId),
     hub,
     heartbeat,
     /** Subscribers, listeners and timers held now: what a leak would show. */

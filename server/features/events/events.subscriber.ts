@@ -19,6 +19,8 @@ export class Subscriber {
 
   constructor(
     readonly topics: ReadonlySet<LiveTopic>,
+    /** Who holds it (streamHolder): the hub gives this holder's slot back when it ends. */
+    readonly holder: string,
     private readonly capacity: number,
     /** Called once when the subscriber ends, whatever the reason: the hub forgets it. */
     private readonly onEnd: (subscriber: Subscriber, reason: EndReason) => void,

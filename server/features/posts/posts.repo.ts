@@ -164,6 +164,11 @@ export function createPostsRepo(db: Queryable) {
       await db.query('delete from posts where id = $1', [id]);
     },
 
+    /** Deletes every post of `authorId`; what the indexes and the cache need of each. */
+    async removeByAuthor(authorId: number): Promise<{ id: number; tags: string[]; version: number }[]> {
+      return db.query('delete from posts where author_id = $1 returning id, tags, version', [authorId]);
+    },
+
     /** The flushed view total of a post and the highest batch SQL has applied, read together. */
     async viewTotal(id: number): Promise<{ views: number; appliedSeq: number } | null> {
       const [row] = await db.query<{ views: number | string; applied: number | string }>(

@@ -19,6 +19,8 @@ import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthSession } from '../auth/auth.types.ts';
 import { createCacheGeneration } from './cache-generation.ts';
+import type { Queryable } from '../../db/db.ts';
+import { isForeignKeyViolation } from '../../db/errors.ts';
 import { createFillGuard } from './fill-guard.ts';
 import { createListCache, type ListPage } from './list-cache.ts';
 import { createPostCache, type EntryRead } from './post-cache.ts';
@@ -79,6 +81,8 @@ export interface Prefetched {
 const FILL_LOCK_MS = 10_000;
 
 const notFound = (id: number) => new AppError('NOT_FOUND', `Post ${id} not found`);
+/** A write by a user whose account was deleted after their session was checked: a 401, like any gone session. */
+const authorGone = () => new AppError('UNAUTHORIZED', 'This account no longer exists');
 const redisDownForWrites = (cause: unknown) =>
   new AppError('SERVICE_UNAVAILABLE', 'Redis is unavailable: the post was not saved; try again shortly', { retryAfter: 1, cause });
 
@@ -257,12 +261,15 @@ export function createPostsService(deps: ServiceDeps) {
       });
     },
 
+    /** 401 when the author's account is gone (deleted after the session was checked): the foreign key says so. */
     async create(session: AuthSession, fields: NewPostFields): Promise<Post> {
       const record = await write(async (rows) => {
         const created = await rows.insert(session.userId, { ...fields, location: fields.location ?? null });
         const { id, tags, location } = created.post;
         await applyIndex({ id, authorId: session.userId, op: 'put', oldTags: [], newTags: tags, location });
         return created;
+      }).catch((err: unknown) => {
+        throw isForeignKeyViolation(err) ? authorGone() : err;
       });
       // A negative entry cached for this id (someone asked for it before it existed) is dropped too.
       await invalidate(record.post.id, record.version);
@@ -301,6 +308,25 @@ export function createPostsService(deps: ServiceDeps) {
       // Past the last version: no entry of the deleted post is served or written again.
       await invalidate(id, deleted.version + 1);
       emit({ type: 'post.deleted', postId: id, authorId: session.userId });
+    },
+
+    /**
+     * Deletes every post of `authorId` inside the caller's transaction `tx` (an account's deletion,
+     * which deletes the user row in it too), keeping the indexes in step like `remove`. The caller
+     * runs `afterCommit` once it committed: each post's cache entry is fenced off and `post.deleted`
+     * is emitted (live subscribers, trending). A Redis failure throws (503) and rolls `tx` back.
+     */
+    async removeAllBy(tx: Queryable, authorId: number): Promise<{ count: number; afterCommit(): Promise<void> }> {
+      const removed = await createPostsRepo(tx).removeByAuthor(authorId);
+      // One script call per post, issued together: auto-pipelining sends them in one write.
+      await Promise.all(removed.map(({ id, tags }) => applyIndex({ id, authorId, op: 'del', oldTags: tags, newTags: [], location: null })));
+      return {
+        count: removed.length,
+        async afterCommit() {
+          await Promise.all(removed.map(({ id, version }) => invalidate(id, version + 1)));
+          for (const { id } of removed) emit({ type: 'post.deleted', postId: id, authorId });
+        },
+      };
     },
 
     /** Views flushed to SQL plus those Redis (and this process) still hold. 404 when the post does not exist. */

@@ -1,10 +1,11 @@
 --[[
-  Reserves one login attempt against a counter (one email, or one client address), or refuses
-  when the window's budget is used up. Counting before the password check (and giving the
+  Reserves one login attempt against one client address's counter (every account it tries), or
+  refuses when the window's budget is used up. Counting before the password check (and giving the
   attempt back on success, login-attempt-release-1.lua) keeps the limit exact under concurrency:
-  N parallel guesses cannot all pass a check made before any of them was counted.
+  N parallel guesses cannot all pass a check made before any of them was counted. The account's
+  own counters are login-account-attempt-3.lua's.
 
-  KEYS[1]  the counter (string)  <prefix>login-attempts:<email|ip>:<id>
+  KEYS[1]  the counter (string)  <prefix>login-attempts:ip:<addr>
   ARGV[1]  window, ms (the counter's TTL, set when it is created: a fixed window from the first
            attempt; INCR and PEXPIRE are in one script, so no counter is ever left without a TTL)
   ARGV[2]  attempts allowed per window

@@ -3,7 +3,7 @@
   failures should use up the budget. Never creates the counter (a plain DECR on an expired key
   would leave -1 behind with no TTL) and never goes below 0; DECR keeps the TTL.
 
-  KEYS[1]  the counter (string)  <prefix>login-attempts:<email|ip>:<id>
+  KEYS[1]  the counter (string)  <prefix>login-attempts:ip:<addr>
 
   Returns the attempts still counted.
 ]]

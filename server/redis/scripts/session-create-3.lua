@@ -3,13 +3,17 @@
   sessions closest to expiry when over the cap. Times are Redis TIME, ms.
   KEYS[1]  the session record (hash)   <prefix>sess:{u:<id>}:<token sha256>
   KEYS[2]  the user's session index (sorted set, score = expiry)   <prefix>sessions:{u:<id>}
+  KEYS[3]  present while the user's account was just deleted   <prefix>user-gone:{u:<id>}
   ARGV[1]  token hash      ARGV[2] user id     ARGV[3] email      ARGV[4] public session id
   ARGV[5]  client IP       ARGV[6] user agent  ARGV[7] idle timeout ms
   ARGV[8]  absolute lifetime ms                ARGV[9] most sessions one user may hold
   ARGV[10] the record key prefix (KEYS[1] without the hash): evicted records are named from it,
            in KEYS[1]'s hash tag and slot
-  Returns {createdAt, idleExpiresAt, absoluteExpiresAt, evicted}.
+  Returns {createdAt, idleExpiresAt, absoluteExpiresAt, evicted}; nil when the user is gone (KEYS[3]).
 ]]
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  return false
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local absolute = now + tonumber(ARGV[8])
