@@ -1,19 +1,19 @@
 import { Hono } from 'hono';
-import type { AppEnv } from './context.ts';
+import type { AppEnv } from './http-env.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
 import { analyticsRoutes } from './features/analytics/analytics.routes.ts';
 import { authRoutes } from './features/auth/auth.routes.ts';
 import { usersRoutes } from './features/auth/users.routes.ts';
 import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
-import { postReads } from './features/posts/posts.reads.ts';
+import { postReads } from './features/posts/post-reads.ts';
 import { geoRoutes } from './features/geo/geo.routes.ts';
 import { postsRoutes } from './features/posts/posts.routes.ts';
 import { trendingRoutes } from './features/trending/trending.routes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { observeRedis } from './metrics/redis.ts';
-import { createClassifier } from './features/ratelimit/ratelimit.classify.ts';
+import { createClassifier } from './features/ratelimit/classify.ts';
 import { activeUsers } from './middleware/active-users.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { corsAllowList } from './middleware/cors.ts';
@@ -97,7 +97,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   // Operational routes come before the preflight: Hono runs handlers and middleware in
   // registration order, and these answer without calling next(), so a probe or a scrape never
   // touches a session or a rate limit.
-  app.route('/', healthRoutes(services));
+  app.route('/', healthRoutes(services.health));
   app.route('/', metricsRoutes(deps.metrics, config.METRICS_TOKEN));
   app.route('/', openApiRoutes(routeDocs));
 
@@ -119,14 +119,14 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   );
   // Marks the caller active today, without a wait.
   app.use(activeUsers({ mark: services.analytics.markActive }));
-  app.route('/', authRoutes(services, config));
-  app.route('/', usersRoutes(services, config));
+  app.route('/', authRoutes(services.auth, config));
+  app.route('/', usersRoutes(services.auth, config));
   // Before the posts routes: `/posts/trending` must win over `/posts/:id`.
-  app.route('/', trendingRoutes(services));
-  app.route('/', eventsRoutes(services));
-  app.route('/', analyticsRoutes(services));
-  app.route('/', postsRoutes(services));
-  app.route('/', geoRoutes(services));
+  app.route('/', trendingRoutes(services.trending));
+  app.route('/', eventsRoutes(services.events));
+  app.route('/', analyticsRoutes(services.analytics));
+  app.route('/', postsRoutes(services.posts));
+  app.route('/', geoRoutes(services.geo));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
 
   return { app, services, deps, background, startup };

@@ -9,7 +9,7 @@ import { createMetrics } from '../../server/metrics/metrics.ts';
 import { requestContext } from '../../server/middleware/request-context.ts';
 import { requestObserver } from '../../server/middleware/request-metrics.ts';
 import { json } from '../../server/transport/response.ts';
-import type { AppEnv } from '../../server/context.ts';
+import type { AppEnv } from '../../server/http-env.ts';
 const body = { source: 'cache', data: { id: 42, authorId: 7, title: 'Redis Guide', slug: 'redis-guide', content: 'Learn Redis: strings, hashes, sorted sets, streams and Lua scripts.', tags: ['redis', 'caching'], views: 1234, createdAt: '2026-12-01T10:00:00.000Z', updatedAt: '2026-12-01T10:00:00.000Z' } };
 let lines = 0;
 const sink = (l: string) => { lines += l.length; };

@@ -21,7 +21,7 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
-import type { AppEnv } from '../../server/context.ts';
+import type { AppEnv } from '../../server/http-env.ts';
 import { createLogger, type LogLevel } from '../../server/logger.ts';
 import { createMetrics } from '../../server/metrics/metrics.ts';
 import { requestContext } from '../../server/middleware/request-context.ts';

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 import { AppError } from '../errors.ts';
 import { errorResponse } from '../middleware/error-handler.ts';
 import type { Metrics } from './metrics.ts';

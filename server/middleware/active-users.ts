@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 
 export interface ActiveUsersOptions {
   /** Records a user as active today without waiting on Redis (services.analytics.markActive). */

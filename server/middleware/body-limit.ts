@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 import { AppError } from '../errors.ts';
 
 /** Methods whose requests have no body (the Fetch standard forbids one). */

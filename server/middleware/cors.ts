@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 
 /** What a browser on an allowed origin may send and read. */
 const allowHeaders = ['Content-Type', 'Authorization', 'X-Request-Id', 'Last-Event-ID', 'trpc-accept'];

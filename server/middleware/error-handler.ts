@@ -1,5 +1,5 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 import { AppError, toAppError } from '../errors.ts';
 
 export function errorResponse(c: Context<AppEnv>, error: AppError): Response {

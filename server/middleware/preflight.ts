@@ -1,17 +1,17 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Clock } from '../clock.ts';
-import type { AppEnv, PreflightResult } from '../context.ts';
+import type { AppEnv, PreflightResult } from '../http-env.ts';
 import { AppError } from '../errors.ts';
-import type { AuthSession, Credential, PresentedCredential, TokenSource } from '../features/auth/auth.types.ts';
+import type { AuthSession, Credential, PresentedCredential, TokenSource } from '../identity.ts';
 import { clearedSessionCookie, readSessionCookie } from '../features/auth/session-cookie.ts';
 import type { SessionStore } from '../features/auth/session.store.ts';
 import { parseSessionToken } from '../features/auth/session-token.ts';
-import type { Charge, RequestLine } from '../features/ratelimit/ratelimit.classify.ts';
-import type { Limiter, RateLimitResult } from '../features/ratelimit/ratelimit.limiter.ts';
+import type { Charge, RequestLine } from '../features/ratelimit/classify.ts';
+import type { Limiter, RateLimitResult } from '../features/ratelimit/limiter.ts';
 import type { Logger } from '../logger.ts';
 import { memoize } from '../memo.ts';
 import type { Preflight, PreflightEntry, PreflightReply } from '../redis/preflight.ts';
-import { sameOrigin } from './origin.ts';
+import { sameOrigin } from '../transport/origin.ts';
 
 /** Keys a route wants read before it runs (e.g. a post's cache entry), and whatever it needs to use them. */
 export interface RegisteredRead {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 import type { Logger } from '../logger.ts';
 import { addRequestHeaders } from '../transport/response.ts';
 import { anonymous } from './preflight.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
 /** The label for requests no route matched (404s, preflights): one series, whatever the path. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 import { version } from '../version.ts';
 import { buildOpenApiDocument } from './document.ts';
 import { docsContentSecurityPolicy, renderDocsPage } from './docs-page.ts';

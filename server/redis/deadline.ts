@@ -1,4 +1,4 @@
-import type { RedisClient } from './client.ts';
+import type { Cluster, Redis } from 'ioredis';
 import { TimeoutError } from '../timeout.ts';
 
 /**
@@ -33,7 +33,7 @@ interface Waiting {
  * A late answer to a failed command is absorbed. The timer's failure waits one more turn of the
  * event loop, so an answer that arrived while the process was busy wins (as in `within`).
  */
-export function shareCommandDeadline(redis: RedisClient, timeoutMs: number, scriptNames: readonly string[]): void {
+export function shareCommandDeadline(redis: Redis | Cluster, timeoutMs: number, scriptNames: readonly string[]): void {
   const methods = redis as unknown as Record<string, (...args: unknown[]) => unknown>;
   const ping = methods.ping!;
   const waiting = new Set<Waiting>(); // in issue order

@@ -171,7 +171,7 @@ export function createKeys(prefix: string) {
 
     // Views and trending buckets share the hash tag {views}: a view is one script over the pending
     // counters and the hour's bucket, and trending unions buckets. Its slot takes every view write
-    // (coalesced per process, see views.recorder.ts), so on a Cluster it is a hot slot by design.
+    // (coalesced per process, see view-recorder.ts), so on a Cluster it is a hot slot by design.
 
     /**
      * Hash: views counted since the last flush, post id -> count, plus `_total`.

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 
 /**
  * Marks a response that already carries its request's header bag. A property on the response, not

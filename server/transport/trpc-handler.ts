@@ -1,7 +1,8 @@
 import type { AnyTRPCRouter } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { MiddlewareHandler } from 'hono';
-import { contextFromHono, type AppEnv } from '../context.ts';
+import { contextFromHono } from '../context.ts';
+import type { AppEnv } from '../http-env.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { authenticate } from '../middleware/preflight.ts';
 import type { Services } from '../services.ts';

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSessionStore, type SessionStore } from '../../server/features/auth/session.store.ts';
-import { parseSessionToken, type ParsedToken } from '../../server/features/auth/session-token.ts';
+import { parseSessionToken } from '../../server/features/auth/session-token.ts';
+import type { ParsedToken } from '../../server/identity.ts';
 import { createLogger } from '../../server/logger.ts';
 import { closeRedis, createRedis } from '../../server/redis/client.ts';
 import { createKeys, type Keys } from '../../server/redis/keys.ts';

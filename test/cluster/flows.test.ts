@@ -7,7 +7,7 @@ import { postPageSchema, postResultSchema, postSchema, postViewsSchema } from '.
 import { topAuthorsSchema, trendingListSchema } from '../../shared/trending.ts';
 import { healthSchema } from '../../shared/health.ts';
 import { lastHours } from '../../server/features/analytics/calendar.ts';
-import { createLimiter } from '../../server/features/ratelimit/ratelimit.limiter.ts';
+import { createLimiter } from '../../server/features/ratelimit/limiter.ts';
 import { bearer, grantAdmin, login, register, type ErrorJson } from '../auth/helpers.ts';
 import { countsByType } from '../analytics/helpers.ts';
 import { clusterKeys, startTestCluster, type TestCluster } from '../helpers/cluster.ts';

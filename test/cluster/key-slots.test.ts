@@ -3,8 +3,8 @@ import { trendingWindows } from '../../shared/trending.ts';
 import { ANALYTICS_GROUP } from '../../server/features/analytics/analytics.service.ts';
 import { lastDays } from '../../server/features/analytics/calendar.ts';
 import { countArguments } from '../../server/features/analytics/event-processor.ts';
-import { windowLabel } from '../../server/features/ratelimit/ratelimit.limiter.ts';
-import { mergedKeys, windowPlan } from '../../server/features/trending/trending.windows.ts';
+import { windowLabel } from '../../server/features/ratelimit/limiter.ts';
+import { mergedKeys, windowPlan } from '../../server/features/trending/trending-windows.ts';
 import { createKeys, hourEpoch, HOUR_MS, type Keys } from '../../server/redis/keys.ts';
 import { keySlot } from '../helpers/key-slot.ts';
 
@@ -42,13 +42,13 @@ function groups(keys: Keys): Record<string, string[][]> {
     'login-account-attempt-3.lua, login-account-release-3.lua': ['a'.repeat(64), '0f'.repeat(32)].flatMap((h) =>
       ['203.0.113.7', '2001:db8::1', '{x}'].map((ip) => [keys.loginAccountAttempts(h), keys.loginAccountAttemptsFrom(h, ip), keys.loginKnownAddress(h, ip)]),
     ),
-    // server/features/ratelimit/ratelimit.limiter.ts: one key per window, labelled by windowLabel.
+    // server/features/ratelimit/limiter.ts: one key per window, labelled by windowLabel.
     'preflight.lua, limit part': identities.map((id) => [60_000, 3_600_000, 86_400_000, 1000].map((ms) => keys.rateLimit('write', id, windowLabel(ms)))),
     // server/features/posts/post-cache.ts
     'cache-fill-2.lua, cache-invalidate-2.lua, preflight.lua reads': posts.flatMap((p) => [0, 1, 17].map((g) => [keys.postEntry(g, p), keys.postFence(p)])),
     // server/features/posts/list-cache.ts: MGET of the version and a page.
     'list cache MGET': ['all:p1:l20', 'tags-any:a,b:p1:l20', 'user:7:p1:l20'].map((q) => [keys.postListVersion(), keys.postListPage(3, 12, q)]),
-    // server/features/posts/views.recorder.ts and views.store.ts
+    // server/features/posts/view-recorder.ts and views.store.ts
     'views-record-3.lua': hours.map((h) => [keys.viewsPending(), keys.trendingBucket(h), keys.authorBucket(h)]),
     'views-claim-3.lua, views-snapshot-3.lua': [[keys.viewsPending(), keys.viewsFlushing(), keys.viewsBatchSeq()]],
     // server/features/trending/trending.service.ts

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../server/errors.ts';
-import { resumePoint, type FeedItem } from '../../server/features/events/events.feed.ts';
-import { createEventStreamReader } from '../../server/features/events/events.stream.ts';
+import { resumePoint, type FeedItem } from '../../server/features/events/event-feed.ts';
+import { createEventStreamReader } from '../../server/features/events/event-stream.ts';
 import { compareStreamIds } from '../../server/features/events/stream-id.ts';
 import type { LiveEvent, LiveTopic } from '../../shared/live-events.ts';
 import type { TestApp } from '../helpers/app.ts';

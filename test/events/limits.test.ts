@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier } from '../../server/features/ratelimit/ratelimit.classify.ts';
+import { createClassifier } from '../../server/features/ratelimit/classify.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { client, postCreated, sseReader, startedApp, startLiveApp, subscribePosts, until, type LiveApp } from './helpers.ts';
 

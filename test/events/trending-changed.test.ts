@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mergedKeys } from '../../server/features/trending/trending.windows.ts';
+import { mergedKeys } from '../../server/features/trending/trending-windows.ts';
 import { createTestApp, testPrefix } from '../helpers/app.ts';
 import { author, createPost } from '../posts/helpers.ts';
 import { client, startLiveApp, subscribeTrending, until, type LiveApp } from './helpers.ts';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AppEnv } from '../../server/context.ts';
+import type { AppEnv } from '../../server/http-env.ts';
 import { createLogger } from '../../server/logger.ts';
 import { notFound, onError } from '../../server/middleware/error-handler.ts';
 import { requestContext } from '../../server/middleware/request-context.ts';

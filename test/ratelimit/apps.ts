@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { AppEnv } from '../../server/context.ts';
+import type { AppEnv } from '../../server/http-env.ts';
 import { healthRoutes } from '../../server/features/health/health.routes.ts';
 import { healthProcedure } from '../../server/features/health/health.router.ts';
-import { createClassifier } from '../../server/features/ratelimit/ratelimit.classify.ts';
+import { createClassifier } from '../../server/features/ratelimit/classify.ts';
 import { notFound, onError } from '../../server/middleware/error-handler.ts';
 import { preflight } from '../../server/middleware/preflight.ts';
 import { requestContext } from '../../server/middleware/request-context.ts';
@@ -84,7 +84,7 @@ export function purposeBuiltApp(t: TestApp): Hono<AppEnv> {
     }),
   );
   addStandInRoutes(app);
-  app.route('/', healthRoutes(t.services));
+  app.route('/', healthRoutes(t.services.health));
   app.all('/trpc/*', trpcHandler({ router: testRouter, deps: t.deps, services: t.services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));
   return app;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config.ts';
-import { createClassifier } from '../../server/features/ratelimit/ratelimit.classify.ts';
+import { createClassifier } from '../../server/features/ratelimit/classify.ts';
 import { policiesFromConfig } from '../../server/features/ratelimit/ratelimit.service.ts';
 import { forwardedClient } from '../../server/middleware/request-context.ts';
 

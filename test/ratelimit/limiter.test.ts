@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLimiter, type RateLimitPolicy } from '../../server/features/ratelimit/ratelimit.limiter.ts';
+import { createLimiter, type RateLimitPolicy } from '../../server/features/ratelimit/limiter.ts';
 import { createLogger } from '../../server/logger.ts';
 import { closeRedis, createRedis } from '../../server/redis/client.ts';
 import { createKeys } from '../../server/redis/keys.ts';

@@ -2,7 +2,7 @@ import type { TRPCClient } from '@trpc/client';
 import type { Hono } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { apiError, createClient } from '../../client/index.ts';
-import type { AppEnv } from '../../server/context.ts';
+import type { AppEnv } from '../../server/http-env.ts';
 import { jsonRequest, type TestApp } from '../helpers/app.ts';
 import { listen } from '../helpers/server.ts';
 import { bearerFor, limitedAppPerTest, procedureRuns, purposeBuiltApp, type TestRouter } from './apps.ts';

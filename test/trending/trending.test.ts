@@ -5,7 +5,7 @@ import { manualClock } from '../../server/clock.ts';
 import { createContextInner } from '../../server/context.ts';
 import { parseSessionToken } from '../../server/features/auth/session-token.ts';
 import { HOUR_MS, hourEpoch } from '../../server/redis/keys.ts';
-import { mergedKeys, windowPlan } from '../../server/features/trending/trending.windows.ts';
+import { mergedKeys, windowPlan } from '../../server/features/trending/trending-windows.ts';
 import { createCaller } from '../../server/router.ts';
 import { scanKeys } from '../auth/helpers.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';

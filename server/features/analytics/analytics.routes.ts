@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
 import { activityInputSchema, postAnalyticsInputSchema } from '../../../shared/analytics.ts';
-import type { AppEnv } from '../../context.ts';
-import type { Services } from '../../services.ts';
+import type { AppEnv } from '../../http-env.ts';
 import { parseInput } from '../../transport/rest.ts';
-import { requireAdmin, requireSession } from '../auth/auth.routes.ts';
+import { requireAdmin, requireSession } from '../auth/auth.guards.ts';
+import type { AnalyticsService } from './analytics.service.ts';
 
 /** REST under /analytics, described for OpenAPI in analytics.openapi.ts. */
-export function analyticsRoutes(services: Services) {
-  const analytics = services.analytics;
+export function analyticsRoutes(analytics: AnalyticsService) {
   return new Hono<AppEnv>()
     .basePath('/analytics')
     .get('/posts/:id', async (c) => {

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.ts';
-import type { Credential } from './auth.types.ts';
+import type { Credential } from '../../identity.ts';
 import { sessionStoreUnavailable } from './session.store.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import {
   changePasswordInputSchema,
   credentialsSchema,
@@ -7,40 +7,20 @@ import {
   sessionIdParamsSchema,
 } from '../../../shared/auth.ts';
 import type { Config } from '../../config.ts';
-import type { AppEnv } from '../../context.ts';
-import { refuseCrossSite } from '../../middleware/origin.ts';
-import type { Services } from '../../services.ts';
+import type { AppEnv } from '../../http-env.ts';
+import { refuseCrossSite } from '../../transport/origin.ts';
 import { parseInput, readJson } from '../../transport/rest.ts';
-import { noSessionError, notAdminError } from './auth.errors.ts';
-import type { AuthSession } from './auth.types.ts';
-import type { ClientMeta } from './auth.service.ts';
-import { ADMIN_ROLE } from './roles.ts';
+import { clientOf, requireSession } from './auth.guards.ts';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.ts';
+import type { AuthService } from './auth.service.ts';
 
-/** The session the middleware resolved, or the 401 that says why there is none. */
-export function requireSession(c: Context<AppEnv>): AuthSession {
-  const { session, credential } = c.get('preflight');
-  if (!session) throw noSessionError(credential);
-  return session;
-}
-
-/** The session of a caller with the `admin` role; 401 without a session, 403 without the role. */
-export function requireAdmin(c: Context<AppEnv>): AuthSession {
-  const session = requireSession(c);
-  if (!session.roles.includes(ADMIN_ROLE)) throw notAdminError();
-  return session;
-}
-
-/** Who is calling, as the auth service records and throttles it. */
-export const clientOf = (c: Context<AppEnv>): ClientMeta => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? '', log: c.get('log') });
 
 /**
  * REST under /auth: the tutorial's login, logout and refresh, plus the rest of the session
  * surface. Thin: parse with the shared schema, call the auth service, shape the answer.
  * Described for OpenAPI in auth.openapi.ts.
  */
-export function authRoutes(services: Services, config: Config) {
-  const auth = services.auth;
+export function authRoutes(auth: AuthService, config: Config) {
   const secure = config.NODE_ENV !== 'development';
   // Login and register carry no credential, so the preflight's cookie check never sees them: they check the Origin themselves.
   const allowedOrigins = new Set(config.CSRF_ALLOWED_ORIGINS);

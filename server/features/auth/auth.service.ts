@@ -15,7 +15,7 @@ import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
 import { createAccountDeletion, noAccountData, type AccountData } from './account-deletion.ts';
 import { invalidCredentials, noSessionError, notAdminError } from './auth.errors.ts';
-import type { AuthSession, Credential } from './auth.types.ts';
+import type { AuthSession, Credential } from '../../identity.ts';
 import { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
 import { createPasswordHasher, type PasswordHasher } from './passwords.ts';
 import { ADMIN_ROLE, createRoles, type RoleChangeResult, type RoleName } from './roles.ts';

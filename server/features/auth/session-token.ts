@@ -1,3 +1,4 @@
+import type { ParsedToken } from '../../identity.ts';
 import { createHash, randomBytes } from 'node:crypto';
 
 /**
@@ -10,12 +11,6 @@ import { createHash, randomBytes } from 'node:crypto';
  * Redis only ever sees SHA-256 of the whole token (`tokenHash`). A 256-bit random secret needs
  * no salt or slow hash: nobody can guess a preimage, and a leaked dump logs nobody in.
  */
-export interface ParsedToken {
-  userId: number;
-  /** Hex SHA-256 of the whole token string: the only form Redis stores. */
-  tokenHash: string;
-}
-
 const tokenShape = /^([1-9][0-9]{0,9})\.([A-Za-z0-9_-]{43})$/;
 
 export function newSessionToken(userId: number): string {

@@ -3,8 +3,8 @@ import { AppError } from '../../errors.ts';
 import type { Keys } from '../../redis/keys.ts';
 import { memoize } from '../../memo.ts';
 import { createPreflight, type Preflight, type SessionPart, type SessionRow } from '../../redis/preflight.ts';
-import type { AuthSession } from './auth.types.ts';
-import { newPublicSessionId, newSessionToken, parseSessionToken, type ParsedToken } from './session-token.ts';
+import type { AuthSession, ParsedToken } from '../../identity.ts';
+import { newPublicSessionId, newSessionToken, parseSessionToken } from './session-token.ts';
 
 /**
  * Sessions in Redis. Per user, under the hash tag `{u:<userId>}` (one Cluster slot):

@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
 import { liveEventsQuerySchema, liveTopics, streamIdSchema, type LiveEvent } from '../../../shared/live-events.ts';
-import type { AppEnv } from '../../context.ts';
+import type { AppEnv } from '../../http-env.ts';
 import { toAppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import type { Services } from '../../services.ts';
 import { parseInput } from '../../transport/rest.ts';
-import type { Feed, FeedItem } from './events.feed.ts';
+import type { Feed, FeedItem } from './event-feed.ts';
 import type { EventsService } from './events.service.ts';
 import { streamHolder } from './stream-quota.ts';
 
@@ -23,15 +22,15 @@ const PING = encoder.encode(': ping\n\n');
  * goes out every EVENTS_HEARTBEAT_MS. A subscriber that falls behind, or whose replay cannot be
  * read, gets `event: error` with the error body and the stream ends: reconnecting resumes it.
  */
-export function eventsRoutes(services: Services) {
+export function eventsRoutes(events: EventsService) {
   return new Hono<AppEnv>().get('/events', (c) => {
     const query = parseInput(liveEventsQuerySchema, c.req.query());
     const header = c.req.header('last-event-id');
     const lastEventId = header === undefined || header === '' ? query.lastEventId : parseInput(streamIdSchema, header);
     // Admission before the stream starts, so a refusal is a real 429 or 503 with the error body.
     const holder = streamHolder(c.get('preflight').session?.userId, c.get('clientIp'));
-    const feed = services.events.open(holder, query.topics ?? liveTopics, lastEventId);
-    return c.body(sseStream(feed, services.events.heartbeat, c.get('log'), c.get('requestId')), 200, {
+    const feed = events.open(holder, query.topics ?? liveTopics, lastEventId);
+    return c.body(sseStream(feed, events.heartbeat, c.get('log'), c.get('requestId')), 200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       // No caching or transforming by anyone in between, no buffering by nginx-style proxies.
       'Cache-Control': 'no-cache, no-transform',
@@ -46,7 +45,7 @@ function frame({ id, event }: FeedItem<LiveEvent>): Uint8Array {
 
 /**
  * The response body: one pull-driven stream, so a client that stops reading stops the pulls, its
- * subscriber's queue fills and the hub drops it (events.subscriber.ts). Cancelling the body (the
+ * subscriber's queue fills and the hub drops it (event-subscriber.ts). Cancelling the body (the
  * client went away) ends the feed; the feed ending (shutdown) closes the body.
  */
 function sseStream(feed: Feed<LiveEvent>, heartbeat: EventsService['heartbeat'], log: Logger, requestId: string): ReadableStream<Uint8Array> {

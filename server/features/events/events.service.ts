@@ -3,21 +3,21 @@ import { observeRedis } from '../../metrics/redis.ts';
 import { createSubscriber } from '../../redis/client.ts';
 import type { AppEvent } from '../../../shared/events.ts';
 import type { LiveEventOf, LiveTopic } from '../../../shared/live-events.ts';
-import { openFeed, type Feed } from './events.feed.ts';
-import { createHeartbeat } from './events.heartbeat.ts';
-import { createEventHub } from './events.hub.ts';
-import { createEventsMetrics } from './events.metrics.ts';
-import { createEventPublisher } from './events.publisher.ts';
-import { createEventStreamReader } from './events.stream.ts';
+import { openFeed, type Feed } from './event-feed.ts';
+import { createHeartbeat } from './heartbeat.ts';
+import { createEventHub } from './event-hub.ts';
+import { createEventsMetrics } from './event-metrics.ts';
+import { createEventPublisher } from './event-publisher.ts';
+import { createEventStreamReader } from './event-stream.ts';
 
 /** The connection name of each instance's live reader, as CLIENT LIST shows it. */
 export const EVENTS_CONNECTION_NAME = 'blog-api:events';
 
 /**
  * The event stream's producer and this instance's live fan-out:
- * - `publish(event)`: XADD to the stream (events.publisher.ts);
+ * - `publish(event)`: XADD to the stream (event-publisher.ts);
  * - `open(holder, topics, lastEventId?)`: admit a live subscriber of `holder` (streamHolder) and give
- *   it its feed (events.feed.ts);
+ *   it its feed (event-feed.ts);
  * - `hub`: the one reader per instance, a BackgroundTask that createApp registers;
  * - `heartbeat`: one shared timer for the plain SSE route's pings.
  */

@@ -5,7 +5,7 @@ import type { BackgroundTask } from '../../lifecycle.ts';
 import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 import { TRENDING_BUCKET_TTL_MS } from '../../redis/keys.ts';
-import { encodeEvent } from './events.codec.ts';
+import { encodeEvent } from './event-codec.ts';
 
 export interface TrendingAnnouncerOptions {
   redis: RedisClient;

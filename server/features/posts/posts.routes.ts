@@ -7,11 +7,11 @@ import {
   updatePostInputSchema,
   userIdParamsSchema,
 } from '../../../shared/posts.ts';
-import type { AppEnv } from '../../context.ts';
-import type { Services } from '../../services.ts';
+import type { AppEnv } from '../../http-env.ts';
 import { json } from '../../transport/response.ts';
 import { parseInput, readJson } from '../../transport/rest.ts';
-import { requireSession } from '../auth/auth.routes.ts';
+import { requireSession } from '../auth/auth.guards.ts';
+import type { PostsService } from './posts.service.ts';
 
 /**
  * REST for posts, in the tutorial's shapes. Thin: parse with the shared schema, call the posts
@@ -19,8 +19,7 @@ import { requireSession } from '../auth/auth.routes.ts';
  * `/posts/trending` belongs to the trending feature (trending.routes.ts), mounted before these.
  * Described for OpenAPI in posts.openapi.ts.
  */
-export function postsRoutes(services: Services) {
-  const posts = services.posts;
+export function postsRoutes(posts: PostsService) {
 
   return new Hono<AppEnv>()
     .get('/posts', async (c) => c.json(await posts.list(parseInput(listPostsQuerySchema, c.req.query()))))

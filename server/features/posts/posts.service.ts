@@ -17,7 +17,7 @@ import type {
 import type { BackgroundTask } from '../../lifecycle.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
-import type { AuthSession } from '../auth/auth.types.ts';
+import type { AuthSession } from '../../identity.ts';
 import { createCacheGeneration } from './cache-generation.ts';
 import type { Queryable } from '../../db/db.ts';
 import { isForeignKeyViolation } from '../../db/errors.ts';
@@ -26,7 +26,7 @@ import { createListCache, type ListPage } from './list-cache.ts';
 import { createPostCache, type EntryRead } from './post-cache.ts';
 import { createPostIndex } from './post-index.ts';
 import { createPostsRepo, type PostFilter, type PostRecord } from './posts.repo.ts';
-import { createViewRecorder, type Viewer, type ViewSend } from './views.recorder.ts';
+import { createViewRecorder, type Viewer, type ViewSend } from './view-recorder.ts';
 import { createViewStore } from './views.store.ts';
 
 /**
@@ -41,7 +41,7 @@ export type PostChanges = z.output<typeof updatePostInputSchema>;
 export type ListQuery = z.output<typeof listPostsQuerySchema>;
 export type PageParams = z.output<typeof pageQuerySchema>;
 
-export type { Viewer, ViewSend, Visit } from './views.recorder.ts';
+export type { Viewer, ViewSend, Visit } from './view-recorder.ts';
 
 /**
  * Hears what a view send carries (views per post, distinct visits), in that send's tick, with a
@@ -51,7 +51,7 @@ export type { Viewer, ViewSend, Visit } from './views.recorder.ts';
  */
 export type ViewSendListener = (send: ViewSend, pipeline: ChainableCommander) => void;
 
-/** A post's cache entry to read in the request's preflight (see posts.reads.ts). */
+/** A post's cache entry to read in the request's preflight (see post-reads.ts). */
 export interface PostPrefetch {
   id: number;
   generation: number;

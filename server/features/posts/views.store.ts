@@ -6,7 +6,7 @@ import type { Logger } from '../../logger.ts';
 import type { Keys } from '../../redis/keys.ts';
 import { within } from '../../timeout.ts';
 import { createPostsRepo } from './posts.repo.ts';
-import type { ViewRecorder } from './views.recorder.ts';
+import type { ViewRecorder } from './view-recorder.ts';
 
 export interface ViewStoreOptions {
   redis: RedisClient;

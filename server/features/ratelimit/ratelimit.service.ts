@@ -1,6 +1,6 @@
 import { rateLimitGroups, type Config, type RateLimitGroup } from '../../config.ts';
 import type { ServiceDeps } from '../../deps.ts';
-import { createLimiter, type Limiter, type LimiterStats, type RateLimitPolicy } from './ratelimit.limiter.ts';
+import { createLimiter, type Limiter, type LimiterStats, type RateLimitPolicy } from './limiter.ts';
 
 /**
  * The policies the config describes, one per route group: `read` is the tutorial's 100 per 60 s

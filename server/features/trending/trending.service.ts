@@ -3,7 +3,7 @@ import type { TopAuthors, TrendingPost, TrendingWindow } from '../../../shared/t
 import type { ServiceDeps } from '../../deps.ts';
 import { within } from '../../timeout.ts';
 import type { PostsService } from '../posts/posts.service.ts';
-import { LONGEST_WINDOW, mergedKeys, windowPlan } from './trending.windows.ts';
+import { LONGEST_WINDOW, mergedKeys, windowPlan } from './trending-windows.ts';
 
 /** A merged window's top: members and their views, highest first, and one member's rank (0-based). */
 interface Merged {

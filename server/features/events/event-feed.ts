@@ -1,8 +1,8 @@
 import type { LiveEventOf, LiveGap, LiveTopic } from '../../../shared/live-events.ts';
-import { decodeEntry } from './events.codec.ts';
-import type { EventHub } from './events.hub.ts';
-import type { EventStreamReader, StreamBounds } from './events.stream.ts';
-import type { Subscriber } from './events.subscriber.ts';
+import { decodeEntry } from './event-codec.ts';
+import type { EventHub } from './event-hub.ts';
+import type { EventStreamReader, StreamBounds } from './event-stream.ts';
+import type { Subscriber } from './event-subscriber.ts';
 import { compareStreamIds } from './stream-id.ts';
 
 /** Entries one replay XRANGE reads; the replay holds one page in memory at a time. */

@@ -4,8 +4,8 @@ import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { reconnectDelay } from '../../redis/client.ts';
 import { liveTopics, type LiveTopic } from '../../../shared/live-events.ts';
-import { decodeEntry, type DecodeResult } from './events.codec.ts';
-import { Subscriber, type EndReason } from './events.subscriber.ts';
+import { decodeEntry, type DecodeResult } from './event-codec.ts';
+import { Subscriber, type EndReason } from './event-subscriber.ts';
 import { StreamQuota } from './stream-quota.ts';
 
 /** Entries one XREAD returns at most; a burst larger than this is read in several round trips. */
@@ -74,7 +74,7 @@ export interface EventHub extends BackgroundTask {
  * `lastId` only moves past entries that were read, so after a lost connection the next XREAD
  * resumes exactly where the last one stopped: no entry is skipped or handed out twice. It starts
  * at the stream's newest entry when the reader starts (live subscribers want what comes next;
- * replays read the stream themselves, see events.feed.ts).
+ * replays read the stream themselves, see event-feed.ts).
  *
  * Nothing happens at construction: `start()` opens the connection, `stop()` disconnects it, which
  * fails the XREAD in flight at once instead of waiting out its block.

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../../redis/client.ts';
 import type { AppEvent } from '../../../shared/events.ts';
 import type { Keys } from '../../redis/keys.ts';
-import { encodeEvent } from './events.codec.ts';
+import { encodeEvent } from './event-codec.ts';
 
 export interface EventPublisherOptions {
   redis: RedisClient;

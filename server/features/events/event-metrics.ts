@@ -1,8 +1,8 @@
 import { Counter, Gauge } from 'prom-client';
 import type { AppEventType } from '../../../shared/events.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
-import type { DecodeResult } from './events.codec.ts';
-import type { SubscriberOutcome } from './events.hub.ts';
+import type { DecodeResult } from './event-codec.ts';
+import type { SubscriberOutcome } from './event-hub.ts';
 
 /** The events feature's own series, on the app's registry; every label value comes from a fixed set. */
 export function createEventsMetrics(metrics: Metrics, subscribers: () => number) {

@@ -1,4 +1,15 @@
-import type { ParsedToken } from './session-token.ts';
+/**
+ * Who is calling: the types every layer shares about a request's credential and session (the
+ * preflight resolves them, the Hono env and the tRPC context carry them, features act on them).
+ * Types only; the auth feature issues and checks tokens and sessions.
+ */
+
+/** A session token as presented, checked for shape and hashed: the server never keeps the token itself. */
+export interface ParsedToken {
+  userId: number;
+  /** Hex SHA-256 of the whole token string: the only form Redis stores. */
+  tokenHash: string;
+}
 
 /** The authenticated caller, as middleware resolves it from a Bearer token or the `sid` cookie. */
 export interface AuthSession {
@@ -37,7 +48,7 @@ export interface Credential {
   problem: CredentialProblem | null;
 }
 
-/** The token a request presents, read before anything is asked of Redis (server/middleware/session.ts). */
+/** The token a request presents, read before anything is asked of Redis (server/middleware/preflight.ts). */
 export interface PresentedCredential {
   source: TokenSource;
   /** Null when it is not shaped like a token this server issues. */

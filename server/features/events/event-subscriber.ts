@@ -1,6 +1,6 @@
 import { AppError } from '../../errors.ts';
 import type { LiveTopic } from '../../../shared/live-events.ts';
-import type { LiveItem } from './events.codec.ts';
+import type { LiveItem } from './event-codec.ts';
 
 /** Why a subscriber stopped receiving. */
 export type EndReason = 'closed' | 'shutdown' | 'slow';
