@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { TimeoutError } from '../timeout.ts';
 
 /**
@@ -18,19 +18,21 @@ interface Waiting {
  * Redis for more than `timeoutMs` in all (docs/reliability.md):
  *
  * - every waiting command fails once the oldest of them has waited `timeoutMs`, counted from when
- *   the app issued it. On one connection Redis answers in order, so none of the younger ones could
- *   have been answered first; and a request's later calls share the deadline of its first.
- * - then Redis counts as stalled: commands fail at once, unsent, until a PING sent at that moment
- *   is answered (or the connection is new). Else a request calling Redis again after a failure
- *   (the preflight timed out, then its route) would wait the whole limit once more.
+ *   the app issued it, without a byte from Redis meanwhile. On one connection Redis answers in
+ *   order, so none of the younger ones could have been answered first; and a request's later calls
+ *   share the deadline of its first. Bytes still arriving (a long pipeline's replies, read by a
+ *   busy process) mean Redis is answering: then ioredis' own per-command timeout applies.
+ * - then Redis counts as stalled: commands fail at once, unsent, until it sends anything (a PING
+ *   sent at that moment makes sure it will) or the connection is new. Else a request calling
+ *   Redis again after a failure (the preflight timed out, then its route) would wait once more.
  *
  * ioredis' `commandTimeout` alone allowed up to twice the limit: it counts from the write, and
  * ioredis runs one auto-pipeline at a time, so a command queued behind a pipeline in flight waits
  * for that pipeline's timeout before its own starts. It stays, as the backstop.
  *
- * On a cluster the state is the client's, not a node's: a stalled node fails the commands to the
- * others for as long as the PING (which goes to any node) is not answered, at most `timeoutMs`.
- * A late answer to a failed command is absorbed. The timer's failure waits one more turn of the
+ * On a cluster the state is the client's, not a node's: bytes from any node count, so one node
+ * stalled while the others answer falls back to ioredis' per-command timeout (up to twice the
+ * limit, as before); the bound holds for one server, or a cluster that stalls as a whole. A late answer to a failed command is absorbed. The timer's failure waits one more turn of the
  * event loop, so an answer that arrived while the process was busy wins (as in `within`).
  */
 export function shareCommandDeadline(redis: Redis | Cluster, timeoutMs: number, scriptNames: readonly string[]): void {
@@ -39,22 +41,37 @@ export function shareCommandDeadline(redis: Redis | Cluster, timeoutMs: number, 
   const waiting = new Set<Waiting>(); // in issue order
   let timer: NodeJS.Timeout | undefined;
   let stalled = false;
+  /** When the last bytes came from Redis: while they come, it is answering, if slowly. */
+  let heardAt = -Infinity;
+
+  /** Since when a command issued at `issuedAt` has heard nothing from Redis. */
+  const silentSince = (issuedAt: number) => Math.max(issuedAt, heardAt);
+  // Timers fire no sooner than asked, but performance.now() and setTimeout round differently.
+  const silentTooLong = (issuedAt: number) => performance.now() - silentSince(issuedAt) >= timeoutMs - 1;
 
   function arm(): void {
     const oldest = waiting.values().next().value;
     if (timer || !oldest) return;
-    timer = setTimeout(() => setImmediate(expire), Math.max(0, oldest.issuedAt + timeoutMs - performance.now()));
+    timer = setTimeout(() => setImmediate(expire), Math.max(0, silentSince(oldest.issuedAt) + timeoutMs - performance.now()));
   }
 
   function expire(): void {
     timer = undefined;
     const oldest = waiting.values().next().value;
-    // Timers fire no sooner than asked, but performance.now() and setTimeout round differently.
-    if (oldest && performance.now() - oldest.issuedAt >= timeoutMs - 1) stall();
+    if (oldest && silentTooLong(oldest.issuedAt)) stall();
     arm();
   }
 
-  /** Fails everything waiting, and everything issued until Redis answers the probe. */
+  function heard(): void {
+    heardAt = performance.now();
+    stalled = false;
+  }
+  // Every connection's socket, the new one after each reconnect (on a cluster, each node's).
+  const listen = (connection: Redis) => connection.on('connect', () => connection.stream.on('data', heard));
+  if (redis instanceof Cluster) redis.on('+node', listen);
+  else listen(redis);
+
+  /** Fails everything waiting, and everything issued until Redis sends something (the probe's answer at the latest). */
   function stall(): void {
     const failed = [...waiting];
     waiting.clear();
@@ -66,13 +83,12 @@ export function shareCommandDeadline(redis: Redis | Cluster, timeoutMs: number, 
     }
   }
 
-  /** One PING at a time while stalled. Any reply, an error reply too, is Redis answering; a new connection needs none ('ready' below). */
+  /** One PING at a time while stalled, so that Redis has something to answer; a new connection needs none ('ready' below). */
   function probe(): void {
     (ping.call(redis) as Promise<unknown>).then(
       () => void (stalled = false),
       (err: unknown) => {
-        if (err instanceof Error && err.name === 'ReplyError') stalled = false;
-        else if (stalled && redis.status === 'ready' && err instanceof Error && err.message === 'Command timed out') probe();
+        if (stalled && redis.status === 'ready' && err instanceof Error && err.message === 'Command timed out') probe();
       },
     );
   }
@@ -90,7 +106,7 @@ export function shareCommandDeadline(redis: Redis | Cluster, timeoutMs: number, 
           if (!waiting.delete(entry)) return;
           reject(err);
           // ioredis' own timeout (counted from the write, so never before ours) may fire first.
-          if (err instanceof Error && err.message === 'Command timed out') stall();
+          if (err instanceof Error && err.message === 'Command timed out' && silentTooLong(entry.issuedAt)) stall();
         },
       );
     });
