@@ -6,7 +6,8 @@ import { createEventProcessor } from '../../server/features/analytics/event-proc
 import { createTestApp, testPrefix, type TestApp } from '../helpers/app.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
-import { countsByType, pendingCount, produce, sampleEvents, tally, waitFor } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { countsByType, pendingCount, produce, sampleEvents, tally } from './helpers.ts';
 
 // The event stream's consumer group: XREADGROUP, XACK, XAUTOCLAIM, per-hour counts exactly once.
 const apps: TestApp[] = [];
@@ -54,7 +55,7 @@ describe('analytics stream worker', () => {
     await t.redis.xadd(stream, '*', 'type', 'mystery', 'data', JSON.stringify({ type: 'mystery' }));
 
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     expect(await recentCounts(t)).toEqual({ ...tally(events), invalid: 3 });
     expect(await pendingCount(t.redis, t.deps.keys)).toBe(0);
     expect(t.services.analytics.stats().events).toEqual({ counted: 1003, alreadyCounted: 0, invalid: 3 });
@@ -78,7 +79,7 @@ describe('analytics stream worker', () => {
       await t.redis.xadd(stream, id, 'type', 'user.login', 'data', login);
     }
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     expect(await countsByType(t.redis, t.deps.keys, ['2026-01-07T12'])).toEqual({ 'user.login': 1 });
     expect(await countsByType(t.redis, t.deps.keys, ['2026-01-07T13'])).toEqual({ 'user.login': 2 });
     const items = (await t.services.analytics.myActivity(1, 10)).items;
@@ -97,7 +98,7 @@ describe('analytics stream worker', () => {
     expect(await pendingCount(t.redis, t.deps.keys)).toBe(120);
 
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     expect(await recentCounts(t)).toEqual(tally(events));
     expect(t.services.analytics.stats().events).toMatchObject({ counted: 300, alreadyCounted: 0 });
     // The dead consumer has nothing left pending.
@@ -115,7 +116,7 @@ describe('analytics stream worker', () => {
 
     // The slow consumer stalls past the idle time: the worker claims its entries and counts them.
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     const counted = await recentCounts(t);
     expect(counted).toEqual(tally(events));
     const activityBefore = await t.redis.lrange(t.deps.keys.activity(1), 0, -1);
@@ -136,7 +137,7 @@ describe('analytics stream worker', () => {
     const consumers = async () =>
       ((await t.redis.xinfo('CONSUMERS', t.deps.keys.events(), ANALYTICS_GROUP).catch(() => [])) as unknown[][]).map((c) => c[1]);
     await produce(t.redis, t.deps.keys, sampleEvents(1));
-    await waitFor('the worker to count the event', () => t.services.analytics.stats().events.counted === 1);
+    await waitFor(() => t.services.analytics.stats().events.counted === 1, { timeoutMs: 20_000, what: 'the worker has counted the event' });
     expect(await consumers()).toContain(worker.consumer);
     await new Promise((r) => setTimeout(r, 200)); // now blocked in XREADGROUP, for up to 2 s
     const started = performance.now();
@@ -158,7 +159,7 @@ describe('analytics stream worker', () => {
     await takeWithoutAck(connection(t), t, 'reader', 2);
     expect(await backlog()).toBe(5);
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     expect(await backlog()).toBe(0);
   });
 
@@ -168,15 +169,15 @@ describe('analytics stream worker', () => {
     try {
       t.services.analytics.worker.start();
       await produce(t.redis, t.deps.keys, sampleEvents(10));
-      await waitFor('the first events to be counted', () => t.services.analytics.stats().events.counted === 10);
+      await waitFor(() => t.services.analytics.stats().events.counted === 10, { timeoutMs: 20_000, what: 'the first events are counted' });
 
       await redis.stop();
       await new Promise((r) => setTimeout(r, 500));
       redis = await startProcessRedis({ port: redis.port }); // empty: no persistence
-      await waitFor('the app to reconnect', () => t.redis.ping().then(() => true, () => false));
+      await waitFor(() => t.redis.ping().then(() => true, () => false), { timeoutMs: 20_000, what: 'the app has reconnected' });
       const events = sampleEvents(10, 200, 10);
       await produce(t.redis, t.deps.keys, events);
-      await waitFor('the new events to be counted', () => t.services.analytics.stats().events.counted === 20);
+      await waitFor(() => t.services.analytics.stats().events.counted === 20, { timeoutMs: 20_000, what: 'the new events are counted' });
       expect(await recentCounts(t)).toEqual(tally(events));
       expect(t.logs.filter((l) => l.includes('stream consumer failed; retrying'))).toHaveLength(1);
       expect(t.logs.some((l) => l.includes('stream consumer recovered'))).toBe(true);

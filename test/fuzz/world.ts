@@ -2,8 +2,8 @@ import { expect } from 'vitest';
 import { z } from 'zod';
 import { errorBodySchema, errorCodeSchema } from '../../shared/errors.ts';
 import { scanKeys } from '../auth/helpers.ts';
-import { until } from '../events/helpers.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /**
  * The app under fuzz and what the properties check around each request: a caller with a live
@@ -83,7 +83,7 @@ export async function createFuzzWorld(): Promise<FuzzWorld> {
   // The live-events reader only (GET /events needs it); the view flusher and the analytics worker
   // would write on their own timers, in the middle of a snapshot.
   t.background.find((task) => task.name === 'live-events')!.start();
-  await until(() => t.services.events.stats().lastId !== null, 5000, 'the live reader to find the end of the stream');
+  await waitFor(() => t.services.events.stats().lastId !== null, { timeoutMs: 5000, what: 'the live reader has found the end of the stream' });
   // Marks the user active today (written once per day), so later requests add nothing.
   expect((await jsonRequest(t.app, 'GET', '/auth/me', undefined, headers())).status).toBe(200);
 

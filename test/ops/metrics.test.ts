@@ -3,20 +3,13 @@ import { Redis } from 'ioredis';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
 });
 afterAll(() => t.close());
-
-async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const requests = (text: string, labels: Record<string, string>) =>
   sample(text, 'http_request_duration_seconds_count', labels) ?? 0;
@@ -195,7 +188,7 @@ describe('Redis failures', () => {
 
       // Unavailable: Redis is gone, and the fail-fast connection refuses commands at once.
       await redis.stop();
-      await waitUntil(() => app.redis.status !== 'ready', 5000, 'the client sees Redis gone');
+      await waitFor(() => app.redis.status !== 'ready', { timeoutMs: 5000, what: 'the client sees Redis gone' });
       await expect(app.redis.get('x')).rejects.toThrow();
       await expect(app.redis.get('y')).rejects.toThrow();
       text = await scrape(app.app);
@@ -203,14 +196,10 @@ describe('Redis failures', () => {
       expect(sample(text, 'redis_reconnects_total', labels)).toBeGreaterThanOrEqual(1);
 
       // ioredis reports each failed reconnect attempt (connection refused) as an error event.
-      await waitUntil(
-        async () => (sample(await scrape(app.app), 'redis_connection_errors_total', labels) ?? 0) >= 1,
-        5000,
-        'a connection error is counted',
-      );
+      await waitFor(async () => (sample(await scrape(app.app), 'redis_connection_errors_total', labels) ?? 0) >= 1, { timeoutMs: 5000, what: 'a connection error is counted' });
 
       redis = await startProcessRedis({ port: redis.port });
-      await waitUntil(() => app.redis.status === 'ready', 10_000, 'the client reconnects');
+      await waitFor(() => app.redis.status === 'ready', { timeoutMs: 10_000, what: 'the client reconnects' });
       await app.redis.get('x');
       // Successful commands after the outage count nothing more.
       text = await scrape(app.app);
