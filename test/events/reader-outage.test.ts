@@ -24,15 +24,8 @@ afterAll(async () => {
 });
 
 /** Publishes, retrying while the command connection reconnects (publish fails fast by design). */
-async function publish(postId: number): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await t.services.events.publish(postCreated(postId));
-    } catch (err) {
-      if (attempt > 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+function publish(postId: number): Promise<string> {
+  return waitFor(() => t.services.events.publish(postCreated(postId)).catch(() => null), { intervalMs: 100, what: `post ${postId}'s event is published` });
 }
 
 describe('the live reader across a lost connection', () => {

@@ -38,8 +38,13 @@ const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeo
 
 describe(`${TOTAL} subscribers on one instance`, () => {
   it('share one reading connection, all get each event, and leave no listener or timer behind', async () => {
-    const idle = await appConnections();
-    // One command connection, the pub/sub connection, the one live reader, and the analytics worker's reader.
+    // One command connection, the pub/sub connection, the one live reader, and the analytics worker's
+    // reader (the background readers connect a moment after start-up).
+    const names = ['blog-api', 'blog-api:sub', 'blog-api:events', 'blog-api:analytics'];
+    const idle = await waitFor(async () => {
+      const connections = await appConnections();
+      return names.every((name) => name in connections) && connections;
+    }, { what: 'the background readers have connected' });
     expect(idle).toEqual({ 'blog-api': 1, 'blog-api:sub': 1, 'blog-api:events': 1, 'blog-api:analytics': 1 });
     const timersBefore = timers();
 
