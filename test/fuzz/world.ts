@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { errorBodySchema, errorCodeSchema } from '../../shared/errors.ts';
 import { scanKeys } from '../auth/helpers.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { waitFor, WaitTimedOut } from '../helpers/wait.ts';
 
 /**
  * The app under fuzz and what the properties check around each request: a caller with a live
@@ -93,16 +93,19 @@ export async function createFuzzWorld(): Promise<FuzzWorld> {
     await t.services.posts.sendViews();
     await new Promise((resolve) => setImmediate(resolve));
     await t.redis.ping(); // after every command already sent on the app's connection
-    // Then until two snapshots 20 ms apart agree (at most 2 s): work the answer did not wait for
-    // (a cache fill past its time budget, visitors appended after the view send) has landed.
-    let last = await snapshot(t, sqlDigest);
-    for (const deadline = Date.now() + 2_000; Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    // Then until two snapshots 20 ms apart agree (at most 2 s, then the last one): work the answer
+    // did not wait for (a cache fill past its time budget, visitors appended after the view send) has landed.
+    let last: StoreSnapshot | undefined;
+    const settled = async () => {
       const next = await snapshot(t, sqlDigest);
-      if (changes(last, next) === '') return next;
+      const same = last !== undefined && changes(last, next) === '';
       last = next;
-    }
-    return last;
+      return same && next;
+    };
+    return waitFor(settled, { timeoutMs: 2_000, what: 'two snapshots 20 ms apart agree' }).catch((err: unknown) => {
+      if (err instanceof WaitTimedOut) return last!;
+      throw err;
+    });
   };
 
   return {

@@ -10,12 +10,17 @@ export interface WaitOptions {
   what?: string;
 }
 
+/** What `waitFor` throws at its deadline. */
+export class WaitTimedOut extends Error {
+  override name = 'WaitTimedOut';
+}
+
 /**
  * Checks `condition` (sync or async) until it returns a truthy value, and resolves with that
  * value: for state reached asynchronously (a key expiring, a message arriving, a connection
- * state). Past the deadline it throws `timed out after N ms waiting until <what>`. An error
- * thrown by the condition (a failed `expect`, say) ends the wait at once. A check in progress
- * is not interrupted: the test's own timeout bounds one that hangs.
+ * state). Past the deadline it throws a WaitTimedOut, `timed out after N ms waiting until <what>`.
+ * An error thrown by the condition (a failed `expect`, say) ends the wait at once. A check in
+ * progress is not interrupted: the test's own timeout bounds one that hangs.
  */
 export async function waitFor<T>(condition: () => T | Promise<T>, { timeoutMs = 10_000, intervalMs = 20, what }: WaitOptions = {}): Promise<Truthy<T>> {
   const deadline = performance.now() + timeoutMs;
@@ -23,17 +28,16 @@ export async function waitFor<T>(condition: () => T | Promise<T>, { timeoutMs = 
     const value = await condition();
     if (value) return value as Truthy<T>;
     const left = deadline - performance.now();
-    if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what ?? String(condition)}`);
+    if (left <= 0) throw new WaitTimedOut(`timed out after ${timeoutMs} ms waiting until ${what ?? String(condition)}`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
   }
 }
 
 /**
- * Waits until the wall clock (`Date.now()`, the clock Redis' TIME reads too) reaches `epochMs`
- * (`point` names it in a timeout's message):
- * for a test that needs time to pass (an expiry, a window sliding). Anchored to a point rather
- * than a duration, so a late start only shortens the wait and a timer that fires early cannot
- * end it too soon.
+ * Waits until the wall clock (`Date.now()`, the clock Redis' TIME reads too) reaches `epochMs`,
+ * for a test that needs time to pass (an expiry, a window sliding); `point` names it in the
+ * message. Anchored to a point rather than a duration: a late start only shortens the wait, and
+ * a timer that fires early cannot end it too soon.
  */
 export function clockReaches(epochMs: number, point: string): Promise<true> {
   return waitFor(() => Date.now() >= epochMs, { timeoutMs: Math.max(0, epochMs - Date.now()) + 10_000, intervalMs: 5, what: `the clock reaches ${point}` });
