@@ -5,7 +5,7 @@ import { lastHours } from '../../server/features/analytics/calendar.ts';
 import { groupBacklog } from '../../server/features/analytics/stream-consumer.ts';
 import { freePort } from '../../server/redis/local-server.ts';
 import { createTestApp, testPrefix, type TestApp } from '../helpers/app.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
+import { freeze, startServerProcess, type ServerProcess } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { actorOf, countsByType, produce, sampleEvents, tally } from './helpers.ts';
 
@@ -45,8 +45,8 @@ describe('a consumer killed mid-batch (SIGKILL of a real server process)', () =>
     // feeding it more events if it has run out; then kill it.
     let victim: { name: string; pending: number } | undefined;
     for (let attempt = 0; attempt < 200 && !victim; attempt++) {
-      process.kill(pid, 'SIGSTOP');
-      await pause(30);
+      await freeze(pid);
+      await pause(30); // what it sent before it stopped reaches Redis
       const consumers = (await redis.xinfo('CONSUMERS', stream, ANALYTICS_GROUP).catch(() => [])) as unknown[][];
       const holding = consumers.find((c) => Number(c[3]) > 0);
       if (holding) {

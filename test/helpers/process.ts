@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { waitFor } from './wait.ts';
 
 export interface ServerProcess {
@@ -57,4 +58,22 @@ export async function startServerProcess(command: string[], env: Record<string, 
       return code;
     },
   };
+}
+
+/** A process' state letter (`T`: stopped), from /proc on Linux, else from ps. */
+function processState(pid: number): string {
+  if (existsSync(`/proc/${pid}/stat`)) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  }
+  return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().slice(0, 1);
+}
+
+/**
+ * Stops a process (SIGSTOP) and resolves once it is stopped: the signal takes effect when the
+ * process next runs, which on a busy machine can be a while.
+ */
+export async function freeze(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  await waitFor(() => processState(pid) === 'T', { intervalMs: 2, what: `process ${pid} is stopped` });
 }

@@ -5,6 +5,7 @@ import { ANALYTICS_GROUP } from '../../server/features/analytics/analytics.servi
 import { hourOf, lastHours, streamIdTime } from '../../server/features/analytics/calendar.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { produce, sampleEvents } from '../analytics/helpers.ts';
+import { freeze } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { call, createPost, signUp, timedWait } from './api.ts';
 import { recordFigures } from './figures.ts';
@@ -73,8 +74,8 @@ describe('an API instance killed (SIGKILL) mid-load', () => {
     const pid = victim.child.pid!;
     let held: { consumer: string; ids: string[] } | undefined;
     for (let attempt = 0; attempt < 400 && !held; attempt++) {
-      process.kill(pid, 'SIGSTOP');
-      await pause(20);
+      await freeze(pid);
+      await pause(20); // what it sent before it stopped reaches Redis
       const consumers = ((await probe.xinfo('CONSUMERS', stream, ANALYTICS_GROUP).catch(() => [])) as unknown[][]).map(pairs);
       const mine = consumers.find((c) => String(c.name).includes(`-${pid}-`) && Number(c.pending) > 0);
       if (mine) {
