@@ -97,7 +97,7 @@ describe('trending.changed', () => {
     }
     const count = (await announcedInStream()).length;
     await a.redis.del(a.deps.keys.trendingAnnounced('1h'));
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // nothing to wait for: three intervals pass, and nothing may be announced
     expect((await announcedInStream()).length).toBe(count);
   });
 
