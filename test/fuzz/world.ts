@@ -33,8 +33,9 @@ export interface FuzzWorld {
 export type Caller = 'anonymous' | 'session';
 
 export interface StoreSnapshot {
-  /** When it was read (ms since the epoch). */
+  /** When the keys' DUMPs and PTTLs were read: from `at` to `until` (ms since the epoch). */
   at: number;
+  until: number;
   /** Key -> DUMP (type and value, not TTL) as hex, for every key under the app's prefix. */
   redis: Record<string, string>;
   /** Key -> PTTL in ms (-1: none), to tell a key that expired from one a request deleted. */
@@ -134,6 +135,7 @@ async function snapshot(t: TestApp, sqlDigest: string): Promise<StoreSnapshot> {
   const pipeline = t.redis.pipeline();
   for (const key of keys) pipeline.dumpBuffer(key).pttl(key);
   const replies = (await pipeline.exec()) ?? [];
+  const until = Date.now();
   const redis: Record<string, string> = {};
   const ttl: Record<string, number> = {};
   keys.forEach((key, i) => {
@@ -141,7 +143,7 @@ async function snapshot(t: TestApp, sqlDigest: string): Promise<StoreSnapshot> {
     if (dump) redis[key] = dump.toString('hex'); // null: it expired since the SCAN
     ttl[key] = Number(replies[2 * i + 1]?.[1] ?? -1);
   });
-  return { at, redis, ttl, sql: { ...row } };
+  return { at, until, redis, ttl, sql: { ...row } };
 }
 
 /** One query giving, per table, its row count and an md5 of all its rows. */
@@ -159,7 +161,8 @@ async function sqlDigestQuery(t: TestApp): Promise<string> {
  */
 export function changes(before: StoreSnapshot, after: StoreSnapshot): string {
   const diff: string[] = [];
-  const expired = (key: string) => before.ttl[key]! >= 0 && before.ttl[key]! <= after.at - before.at + 50;
+  // It may have expired if its TTL, read at `before.at` at the earliest, ran out by `after.until` at the latest.
+  const expired = (key: string) => before.ttl[key]! >= 0 && before.ttl[key]! <= after.until - before.at + 50;
   for (const key of new Set([...Object.keys(before.redis), ...Object.keys(after.redis)])) {
     if (before.redis[key] === after.redis[key]) continue;
     if (after.redis[key] === undefined && expired(key)) continue;
