@@ -7,6 +7,7 @@ import { createKeys } from '../../server/redis/keys.ts';
 import { freePort } from '../../server/redis/local-server.ts';
 import { createTestApp, jsonRequest, testPrefix, type TestApp } from '../helpers/app.ts';
 import { watchRedis } from '../helpers/monitor.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { bearer, login, register } from '../auth/helpers.ts';
 
 // Daily active users: one bitmap per UTC day (SETBIT on the user id), BITCOUNT, BITOP AND for retention.
@@ -85,16 +86,14 @@ describe('daily active users (bitmaps)', () => {
         expect((await jsonRequest(t.app, 'GET', '/health')).status).toBe(200);
         expect((await jsonRequest(t.app, 'GET', '/auth/me')).status).toBe(401);
       }
-      await t.redis.ping();
-      await new Promise((r) => setTimeout(r, 100));
+      await watching.caughtUp(t.redis); // after every write the requests sent on the app's connection
       expect(setbits.sort()).toEqual(users.map((u) => `${key} ${u.id}`).sort());
       expect(await t.redis.bitcount(key)).toBe(2);
 
       // The next day starts a new bitmap, and a new memory of who was seen.
       clock.advance(DAY);
       await jsonRequest(t.app, 'GET', '/auth/me', undefined, bearer(sessions[0]!.sessionId));
-      await t.redis.ping();
-      await new Promise((r) => setTimeout(r, 100));
+      await watching.caughtUp(t.redis);
       expect(setbits).toHaveLength(3);
       expect(await t.redis.bitcount(t.deps.keys.activeUsers('2026-01-21'))).toBe(1);
     } finally {
@@ -108,11 +107,11 @@ describe('daily active users (bitmaps)', () => {
     dead.on('error', () => {}); // connection refused: expected here
     const tracker = createActiveUsers({ redis: dead, keys: createKeys(testPrefix()), clock, logger: createLogger('warn', (l) => lines.push(l)) });
     expect(() => tracker.mark(1)).not.toThrow();
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => tracker.stats().failures === 1, { what: 'the write has failed' });
     expect(tracker.stats()).toEqual({ writes: 1, failures: 1 });
     tracker.mark(1);
     tracker.mark(2);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => tracker.stats().failures === 3, { what: 'both writes have failed' });
     expect(tracker.stats()).toEqual({ writes: 3, failures: 3 });
     // One warning for the whole streak, not one per request.
     expect(lines.filter((l) => l.includes('active-user write failed'))).toHaveLength(1);

@@ -4,7 +4,8 @@ import type { AppEvent } from '../../shared/events.ts';
 import { pushActivity } from '../../server/features/analytics/activity.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
 import { bearer, login, register, type ErrorJson } from '../auth/helpers.ts';
-import { produce, waitFor } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { produce } from './helpers.ts';
 
 // Per-user recent activity: a list per user (LPUSH + LTRIM to 100), written by the stream worker.
 let t: TestApp;
@@ -15,7 +16,7 @@ beforeAll(async () => {
   user = { id, token: (await login(t, 'writer@example.com', 'correct horse battery')).sessionId };
   t.services.analytics.worker.start();
   // The login above wrote a `user.login` event: once the worker has counted it, start from an empty list.
-  await waitFor('the login event to be counted', () => t.services.analytics.stats().events.counted === 1);
+  await waitFor(() => t.services.analytics.stats().events.counted === 1, { timeoutMs: 20_000, what: 'the login event is counted' });
   await t.redis.del(t.deps.keys.activity(id));
 });
 afterAll(() => t.close());
@@ -23,7 +24,7 @@ afterAll(() => t.close());
 async function produceAndWait(events: AppEvent[]): Promise<string[]> {
   const before = t.services.analytics.stats().events.counted;
   const ids = await produce(t.redis, t.deps.keys, events);
-  await waitFor('the worker to count them', () => t.services.analytics.stats().events.counted === before + events.length);
+  await waitFor(() => t.services.analytics.stats().events.counted === before + events.length, { timeoutMs: 20_000, what: 'the worker has counted them' });
   return ids;
 }
 

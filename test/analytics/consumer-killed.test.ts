@@ -5,8 +5,9 @@ import { lastHours } from '../../server/features/analytics/calendar.ts';
 import { groupBacklog } from '../../server/features/analytics/stream-consumer.ts';
 import { freePort } from '../../server/redis/local-server.ts';
 import { createTestApp, testPrefix, type TestApp } from '../helpers/app.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
-import { actorOf, countsByType, produce, sampleEvents, tally, waitFor } from './helpers.ts';
+import { freeze, startServerProcess, type ServerProcess } from '../helpers/process.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { actorOf, countsByType, produce, sampleEvents, tally } from './helpers.ts';
 
 // A real server process, its analytics worker mid-batch, is SIGKILLed; another instance claims
 // what it left pending. Every event must be counted exactly once and written to activity once.
@@ -44,8 +45,8 @@ describe('a consumer killed mid-batch (SIGKILL of a real server process)', () =>
     // feeding it more events if it has run out; then kill it.
     let victim: { name: string; pending: number } | undefined;
     for (let attempt = 0; attempt < 200 && !victim; attempt++) {
-      process.kill(pid, 'SIGSTOP');
-      await pause(30);
+      await freeze(pid);
+      await pause(30); // what it sent before it stopped reaches Redis
       const consumers = (await redis.xinfo('CONSUMERS', stream, ANALYTICS_GROUP).catch(() => [])) as unknown[][];
       const holding = consumers.find((c) => Number(c[3]) > 0);
       if (holding) {
@@ -62,7 +63,7 @@ describe('a consumer killed mid-batch (SIGKILL of a real server process)', () =>
       await pause(5 + (attempt % 7));
     }
     expect(victim, 'the process was caught with unacknowledged entries').toBeDefined();
-    await waitFor('the killed process to exit', () => child!.child.exitCode !== null || child!.child.signalCode !== null);
+    await waitFor(() => child!.child.exitCode !== null || child!.child.signalCode !== null, { timeoutMs: 20_000, what: 'the killed process has exited' });
     const countedByVictim = Object.values(await countsByType(redis, keys, lastHours(Date.now(), 3))).reduce((a, b) => a + b, 0);
     expect(countedByVictim).toBeLessThan(events.length);
     console.log(`killed consumer ${victim!.name} holding ${victim!.pending} unacknowledged entries, after counting ${countedByVictim} of ${events.length}`);
@@ -70,7 +71,7 @@ describe('a consumer killed mid-batch (SIGKILL of a real server process)', () =>
     // The next consumer: this instance's worker claims the dead consumer's entries and reads the rest.
     t.services.analytics.worker.start();
     // The group exists (the killed process created it): a backlog of 0 is nothing pending, nothing undelivered.
-    await waitFor('every entry to be acknowledged', async () => (await groupBacklog(redis, stream, ANALYTICS_GROUP)) === 0);
+    await waitFor(async () => (await groupBacklog(redis, stream, ANALYTICS_GROUP)) === 0, { timeoutMs: 20_000, what: 'every entry is acknowledged' });
 
     expect(await countsByType(redis, keys, lastHours(Date.now(), 3))).toEqual(tally(events));
     const stats = t.services.analytics.stats();

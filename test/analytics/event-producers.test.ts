@@ -4,7 +4,8 @@ import { appEventSchema, type AppEvent } from '../../shared/events.ts';
 import { lastHours } from '../../server/features/analytics/calendar.ts';
 import { bearer, login, register } from '../auth/helpers.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
-import { countsByType, waitFor } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { countsByType } from './helpers.ts';
 
 // The features that write `user.login` and `post.viewed` to the event stream, and what the
 // analytics worker makes of them.
@@ -29,7 +30,7 @@ describe('producers of the event stream', () => {
     expect(refused.status).toBe(401);
     await login(t, 'producer-login@example.com', 'password-login');
 
-    await waitFor('the login event', async () => (await streamEvents()).length > before);
+    await waitFor(async () => (await streamEvents()).length > before, { timeoutMs: 20_000, what: 'the login event is in the stream' });
     const written = (await streamEvents()).slice(before);
     expect(written).toEqual([{ type: 'user.login', userId: user.id }]);
     const [, fields] = ((await t.redis.xrevrange(t.deps.keys.events(), '+', '-', 'COUNT', 1)) as [string, string[]][])[0]!;
@@ -56,7 +57,7 @@ describe('producers of the event stream', () => {
     // The worker counts `post.viewed` by the views each entry stands for, and the login in the user's activity.
     t.services.analytics.worker.start();
     const hours = lastHours(Date.now(), 2);
-    await waitFor('the worker to count the views', async () => ((await countsByType(t.redis, t.deps.keys, hours))['post.viewed'] ?? 0) >= 25);
+    await waitFor(async () => ((await countsByType(t.redis, t.deps.keys, hours))['post.viewed'] ?? 0) >= 25, { timeoutMs: 20_000, what: 'the worker has counted the views' });
     expect((await countsByType(t.redis, t.deps.keys, hours))['post.viewed']).toBe(25);
     const activity = await jsonRequest(t.app, 'GET', '/analytics/me/activity', undefined, bearer(sessionId));
     const items = ((await activity.json()) as { items: unknown[] }).items.map((item) => activityItemSchema.parse(item));

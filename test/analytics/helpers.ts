@@ -17,15 +17,6 @@ export async function produce(redis: Redis, keys: Keys, events: AppEvent[]): Pro
   });
 }
 
-/** Polls `check` every 20 ms until it returns true; fails after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** The group's pending entries (delivered, not acknowledged), from the XPENDING summary. */
 export async function pendingCount(redis: Redis, keys: Keys, group = 'analytics'): Promise<number> {
   const [count] = (await redis.xpending(keys.events(), group)) as [number, ...unknown[]];

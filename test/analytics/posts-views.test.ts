@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postAnalyticsSchema } from '../../shared/analytics.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { bearer, login, register } from '../auth/helpers.ts';
 
 let t: TestApp;
@@ -29,13 +30,11 @@ describe('reading a post feeds its analytics', () => {
     expect((await read({ 'user-agent': 'agent-b' })).status).toBe(200);
     expect((await read({ ...bearer(sessionId), 'user-agent': 'agent-a' })).status).toBe(200);
 
-    // The visitor is recorded after the answer, without a wait: poll briefly.
-    const deadline = Date.now() + 5000;
-    let stats = await postAnalytics(id);
-    while (stats.uniqueVisitors.today < 3 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      stats = await postAnalytics(id);
-    }
+    // The visitor is recorded after the answer, without a wait: poll.
+    const stats = await waitFor(async () => {
+      const now = await postAnalytics(id);
+      return now.uniqueVisitors.today >= 3 && now;
+    }, { what: 'three unique visitors are counted' });
     expect(stats.uniqueVisitors.today).toBe(3);
     expect(stats.views).toBe(4);
   });

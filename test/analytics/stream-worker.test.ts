@@ -1,23 +1,30 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ANALYTICS_GROUP } from '../../server/features/analytics/analytics.service.ts';
 import { lastHours } from '../../server/features/analytics/calendar.ts';
 import { createEventProcessor } from '../../server/features/analytics/event-processor.ts';
-import { createTestApp, testPrefix, type TestApp } from '../helpers/app.ts';
+import { createTestApp, createTestDb, testPrefix, type TestApp } from '../helpers/app.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
-import { countsByType, pendingCount, produce, sampleEvents, tally, waitFor } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { countsByType, pendingCount, produce, sampleEvents, tally } from './helpers.ts';
 
 // The event stream's consumer group: XREADGROUP, XACK, XAUTOCLAIM, per-hour counts exactly once.
 const apps: TestApp[] = [];
 const raw: Redis[] = [];
+// One SQL store for the file (the worker never touches it): a PGlite takes seconds to start on a busy machine.
+let db: Awaited<ReturnType<typeof createTestDb>>;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(() => db.close());
 afterEach(async () => {
   for (const app of apps.splice(0)) await app.close();
   for (const r of raw.splice(0)) r.disconnect();
 });
 
 async function app(prefix: string, env: Record<string, string> = {}): Promise<TestApp> {
-  const t = await createTestApp({ env: { REDIS_KEY_PREFIX: prefix, ANALYTICS_CLAIM_MIN_IDLE_MS: '200', ANALYTICS_STREAM_BATCH: '50', ...env } });
+  const t = await createTestApp({ db, env: { REDIS_KEY_PREFIX: prefix, ANALYTICS_CLAIM_MIN_IDLE_MS: '200', ANALYTICS_STREAM_BATCH: '50', ...env } });
   apps.push(t);
   return t;
 }
@@ -54,7 +61,7 @@ describe('analytics stream worker', () => {
     await t.redis.xadd(stream, '*', 'type', 'mystery', 'data', JSON.stringify({ type: 'mystery' }));
 
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     expect(await recentCounts(t)).toEqual({ ...tally(events), invalid: 3 });
     expect(await pendingCount(t.redis, t.deps.keys)).toBe(0);
     expect(t.services.analytics.stats().events).toEqual({ counted: 1003, alreadyCounted: 0, invalid: 3 });
@@ -78,7 +85,7 @@ describe('analytics stream worker', () => {
       await t.redis.xadd(stream, id, 'type', 'user.login', 'data', login);
     }
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     expect(await countsByType(t.redis, t.deps.keys, ['2026-01-07T12'])).toEqual({ 'user.login': 1 });
     expect(await countsByType(t.redis, t.deps.keys, ['2026-01-07T13'])).toEqual({ 'user.login': 2 });
     const items = (await t.services.analytics.myActivity(1, 10)).items;
@@ -97,7 +104,7 @@ describe('analytics stream worker', () => {
     expect(await pendingCount(t.redis, t.deps.keys)).toBe(120);
 
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     expect(await recentCounts(t)).toEqual(tally(events));
     expect(t.services.analytics.stats().events).toMatchObject({ counted: 300, alreadyCounted: 0 });
     // The dead consumer has nothing left pending.
@@ -115,7 +122,7 @@ describe('analytics stream worker', () => {
 
     // The slow consumer stalls past the idle time: the worker claims its entries and counts them.
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     const counted = await recentCounts(t);
     expect(counted).toEqual(tally(events));
     const activityBefore = await t.redis.lrange(t.deps.keys.activity(1), 0, -1);
@@ -130,24 +137,36 @@ describe('analytics stream worker', () => {
   });
 
   it('stops promptly while blocked in XREADGROUP, and leaves the group without its consumer', async () => {
-    const t = await app(testPrefix(), { ANALYTICS_CLAIM_MIN_IDLE_MS: '60000' });
-    const worker = t.services.analytics.worker;
-    worker.start();
-    const consumers = async () =>
-      ((await t.redis.xinfo('CONSUMERS', t.deps.keys.events(), ANALYTICS_GROUP).catch(() => [])) as unknown[][]).map((c) => c[1]);
-    await produce(t.redis, t.deps.keys, sampleEvents(1));
-    await waitFor('the worker to count the event', () => t.services.analytics.stats().events.counted === 1);
-    expect(await consumers()).toContain(worker.consumer);
-    await new Promise((r) => setTimeout(r, 200)); // now blocked in XREADGROUP, for up to 2 s
-    const started = performance.now();
-    await worker.stop();
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect(await consumers()).not.toContain(worker.consumer);
+    // A private Redis, so that CLIENT LIST shows this app's blocked reader and nobody else's.
+    const redis = await startProcessRedis();
+    const t = await createTestApp({ db, redisUrl: redis.url, env: { ANALYTICS_CLAIM_MIN_IDLE_MS: '60000' } });
+    try {
+      const worker = t.services.analytics.worker;
+      worker.start();
+      const consumers = async () =>
+        ((await t.redis.xinfo('CONSUMERS', t.deps.keys.events(), ANALYTICS_GROUP).catch(() => [])) as unknown[][]).map((c) => c[1]);
+      /** The worker's reader connection (named blog-api:analytics) blocked in XREADGROUP. */
+      const blocked = async () =>
+        ((await t.redis.client('LIST')) as string)
+          .split('\n')
+          .some((line) => / name=blog-api:analytics /.test(line) && / flags=\S*b/.test(line) && / cmd=xreadgroup /.test(line));
+      await produce(t.redis, t.deps.keys, sampleEvents(1));
+      await waitFor(() => t.services.analytics.stats().events.counted === 1, { timeoutMs: 20_000, what: 'the worker has counted the event' });
+      expect(await consumers()).toContain(worker.consumer);
+      await waitFor(blocked, { what: 'the worker is blocked in XREADGROUP (for up to 2 s)' });
+      const started = performance.now();
+      await worker.stop();
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(await consumers()).not.toContain(worker.consumer);
 
-    // Nothing reads after stop().
-    await produce(t.redis, t.deps.keys, sampleEvents(1, 200, 1));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await recentCounts(t)).toEqual({ 'user.login': 1 });
+      // Nothing reads after stop(): a new event stays uncounted.
+      await produce(t.redis, t.deps.keys, sampleEvents(1, 200, 1));
+      await new Promise((r) => setTimeout(r, 200)); // nothing to wait for: time passes, and nothing may be counted
+      expect(await recentCounts(t)).toEqual({ 'user.login': 1 });
+    } finally {
+      await t.close();
+      await redis.stop();
+    }
   });
 
   it('reports its backlog (pending + not yet delivered) as worker_backlog_items{worker="analytics-stream"}', async () => {
@@ -158,25 +177,25 @@ describe('analytics stream worker', () => {
     await takeWithoutAck(connection(t), t, 'reader', 2);
     expect(await backlog()).toBe(5);
     t.services.analytics.worker.start();
-    await waitFor('the stream to be drained', () => drained(t));
+    await waitFor(() => drained(t), { timeoutMs: 20_000, what: 'the stream is drained' });
     expect(await backlog()).toBe(0);
   });
 
   it('survives a Redis restart that lost the stream and the group: it backs off, creates the group again and counts', async () => {
     let redis = await startProcessRedis();
-    const t = await createTestApp({ redisUrl: redis.url, env: { ANALYTICS_CLAIM_MIN_IDLE_MS: '200' } });
+    const t = await createTestApp({ db, redisUrl: redis.url, env: { ANALYTICS_CLAIM_MIN_IDLE_MS: '200' } });
     try {
       t.services.analytics.worker.start();
       await produce(t.redis, t.deps.keys, sampleEvents(10));
-      await waitFor('the first events to be counted', () => t.services.analytics.stats().events.counted === 10);
+      await waitFor(() => t.services.analytics.stats().events.counted === 10, { timeoutMs: 20_000, what: 'the first events are counted' });
 
       await redis.stop();
-      await new Promise((r) => setTimeout(r, 500));
+      await waitFor(() => t.logs.some((l) => l.includes('stream consumer failed; retrying')), { what: 'the worker has failed to reach Redis' });
       redis = await startProcessRedis({ port: redis.port }); // empty: no persistence
-      await waitFor('the app to reconnect', () => t.redis.ping().then(() => true, () => false));
+      await waitFor(() => t.redis.ping().then(() => true, () => false), { timeoutMs: 20_000, what: 'the app has reconnected' });
       const events = sampleEvents(10, 200, 10);
       await produce(t.redis, t.deps.keys, events);
-      await waitFor('the new events to be counted', () => t.services.analytics.stats().events.counted === 20);
+      await waitFor(() => t.services.analytics.stats().events.counted === 20, { timeoutMs: 20_000, what: 'the new events are counted' });
       expect(await recentCounts(t)).toEqual(tally(events));
       expect(t.logs.filter((l) => l.includes('stream consumer failed; retrying'))).toHaveLength(1);
       expect(t.logs.some((l) => l.includes('stream consumer recovered'))).toBe(true);

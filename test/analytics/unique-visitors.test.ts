@@ -11,7 +11,8 @@ const clock = manualClock(Date.UTC(2026, 0, 7, 12));
 let t: TestApp;
 
 beforeAll(async () => {
-  t = await createTestApp({ clock, env: { ANALYTICS_VISITOR_SECRET: SECRET } });
+  // Pipelines of 16,000 PFADDs: on a busy machine they outlast the default 1 s command timeout.
+  t = await createTestApp({ clock, env: { ANALYTICS_VISITOR_SECRET: SECRET, REDIS_COMMAND_TIMEOUT_MS: '20000' } });
 });
 afterAll(() => t.close());
 
@@ -62,7 +63,7 @@ describe('unique visitors (HyperLogLog)', () => {
     });
     try {
       await view([anonView(4, 0x0a0b0c), userView(4, 42)]);
-      await new Promise((r) => setTimeout(r, 100));
+      await watching.caughtUp(t.redis);
     } finally {
       watching.stop();
     }

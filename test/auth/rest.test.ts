@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginResultSchema, meSchema, refreshResultSchema, sessionListSchema } from '../../shared/auth.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
+import { clockReaches } from '../helpers/wait.ts';
 import { bearer, DEMO, login, register, storesSnapshot, type ErrorJson } from './helpers.ts';
 
 // Every REST route under /auth, in-process, against the real Redis and an in-memory PGlite.
@@ -151,7 +152,7 @@ describe('logout, refresh and sessions', () => {
   it('POST /auth/refresh slides the idle expiry; without a live token it is 401', async () => {
     const { sessionId } = await login(t, DEMO.email, DEMO.password);
     const before = meSchema.parse(await (await me(sessionId)).json()).session;
-    await sleep(20);
+    await clockReaches(Date.parse(before.lastSeenAt) + 20, '20 ms after the last touch');
     const res = await jsonRequest(t.app, 'POST', '/auth/refresh', undefined, bearer(sessionId));
     expect(res.status).toBe(200);
     const body = refreshResultSchema.parse(await res.json());
@@ -280,7 +281,8 @@ describe('expiry', () => {
     try {
       const { sessionId } = await login(short, DEMO.email, DEMO.password);
       expect((await jsonRequest(short.app, 'GET', '/auth/me', undefined, bearer(sessionId))).status).toBe(200);
-      await sleep(1200);
+      const lastUse = Date.now(); // that request slid the idle expiry to at most this + 1 s
+      await clockReaches(lastUse + 1200, 'past the idle expiry');
       const res = await jsonRequest(short.app, 'GET', '/auth/me', undefined, bearer(sessionId));
       expect(res.status).toBe(401);
       expect((await errorOf(res)).message).toBe('Session expired or revoked: log in again');
@@ -304,10 +306,10 @@ describe('expiry', () => {
         const body = refreshResultSchema.parse(await res.json());
         expect(Date.parse(body.expiresAt)).toBeLessThanOrEqual(absolute);
         expect(body.absoluteExpiresAt).toBe(first.absoluteExpiresAt);
-        await sleep(300);
+        await sleep(300); // pacing: a refresh every 300 ms
       }
       // ...until the absolute lifetime, which no refresh extends.
-      await sleep(Math.max(0, absolute - Date.now()) + 100);
+      await clockReaches(absolute, 'the absolute expiry');
       expect((await jsonRequest(short.app, 'POST', '/auth/refresh', undefined, bearer(sessionId))).status).toBe(401);
       expect((await jsonRequest(short.app, 'GET', '/auth/me', undefined, bearer(sessionId))).status).toBe(401);
     } finally {

@@ -7,6 +7,7 @@ import { createLogger } from '../../server/logger.ts';
 import { closeRedis, createRedis } from '../../server/redis/client.ts';
 import { createKeys, type Keys } from '../../server/redis/keys.ts';
 import { testPrefix } from '../helpers/app.ts';
+import { clockReaches } from '../helpers/wait.ts';
 import { scanKeys, valuesOf } from './helpers.ts';
 
 // The session store's contract, straight against Redis (no HTTP): what each script guarantees.
@@ -87,7 +88,7 @@ describe('session store', () => {
       expect(seen?.lastSeenAt).toBe(createdAt);
       expect(seen?.expiresAt).toBe(expiresAt);
     }
-    await sleep(550);
+    await clockReaches(createdAt + 500, 'one touch interval after the creation');
     const touched = await s.resolve(parse(token));
     expect(touched!.lastSeenAt).toBeGreaterThanOrEqual(createdAt + 500);
     expect(touched!.expiresAt).toBe(touched!.lastSeenAt + 3000);
@@ -99,23 +100,26 @@ describe('session store', () => {
     const s = makeStore({ idleTtlMs: 1000, touchIntervalMs: 0 });
     const { token } = await newSession(s);
     expect(await s.resolve(parse(token))).not.toBeNull();
-    await sleep(1100);
+    const lastUse = Date.now(); // the touch set the idle expiry to at most this + 1000
+    await clockReaches(lastUse + 1100, 'past the idle expiry');
     expect(await s.resolve(parse(token))).toBeNull();
   });
 
   it('never extends a session past its absolute lifetime, however often it is refreshed', async () => {
     const s = makeStore({ idleTtlMs: 1000, maxAgeMs: 1500, touchIntervalMs: 0 });
     const { token, absoluteExpiresAt } = await newSession(s);
-    const deadline = Date.now() + 1300;
+    // Refresh until 1 s after creation: by then a refresh would reach past the absolute expiry
+    // (500 ms on), and it is still 500 ms before it.
+    const deadline = Date.now() + 1000;
     while (Date.now() < deadline) {
       const session = await s.resolve(parse(token), { force: true });
       expect(session).not.toBeNull();
       expect(session!.expiresAt).toBeLessThanOrEqual(absoluteExpiresAt);
-      await sleep(100);
+      await sleep(100); // pacing: refreshes spread over the session's life
     }
     const last = await s.resolve(parse(token), { force: true });
     expect(last?.expiresAt).toBe(absoluteExpiresAt);
-    await sleep(Math.max(0, absoluteExpiresAt - Date.now()) + 100);
+    await clockReaches(absoluteExpiresAt, 'the absolute expiry');
     expect(await s.resolve(parse(token), { force: true })).toBeNull();
   });
 
@@ -155,7 +159,7 @@ describe('session store', () => {
     const short = await newSession(s, userId);
     const long = await newSession(store, userId);
     expect((await store.list(userId)).length).toBe(2);
-    await sleep(700);
+    await clockReaches(short.expiresAt, "the short session's idle expiry");
     const listed = await store.list(userId);
     expect(listed.map((x) => x.id)).toEqual([long.publicId]);
     expect(listed[0]).toMatchObject({ ip: '10.0.0.1', userAgent: 'vitest' });

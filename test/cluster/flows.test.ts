@@ -15,12 +15,13 @@ import { keySlot } from '../helpers/key-slot.ts';
 import { createTestApp, createTestDb, jsonRequest, testPrefix, type TestApp } from '../helpers/app.ts';
 import type { Db } from '../../server/db/db.ts';
 import { author, createPost, getJson } from '../posts/helpers.ts';
-import { client, postCreated, subscribePosts, until } from '../events/helpers.ts';
+import { client, postCreated, subscribePosts } from '../events/helpers.ts';
 import { listen } from '../helpers/server.ts';
 import { nodeEntry, startServerProcess } from '../helpers/process.ts';
 import { freePort } from '../../server/redis/local-server.ts';
 import { createClient } from '../../client/index.ts';
 import { logSize } from '../ratelimit/log.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // The main flows on a 3-master Redis Cluster. Two app instances share the cluster, one key
 // prefix and one database, as two servers behind a load balancer do; their background work
@@ -38,7 +39,7 @@ const slowMachine = { POST_CACHE_TIMEOUT_MS: '5000', POST_FILL_WAIT_MS: '5000', 
 async function instance(env: Record<string, string> = {}): Promise<TestApp<Cluster>> {
   const t = await createTestApp({ clusterNodes: cluster.nodes, db, env: { REDIS_KEY_PREFIX: prefix, ANALYTICS_VISITOR_SECRET: 'cluster-test-secret-of-32-characters', VIEW_FLUSH_INTERVAL_MS: '100000', TRENDING_ANNOUNCE_MS: '500', ...slowMachine, ...env } });
   t.background.forEach((task) => task.start());
-  await until(() => t.services.events.stats().lastId !== null, 10_000, 'the live reader to find the end of the stream');
+  await waitFor(() => t.services.events.stats().lastId !== null, { timeoutMs: 10_000, what: 'the live reader has found the end of the stream' });
   return t;
 }
 
@@ -147,7 +148,7 @@ describe('posts on the cluster', () => {
     // Sends the buffers; a send the buffer's timer started may still be on its way: poll.
     await Promise.all([a.services.posts.sendViews(), b.services.posts.sendViews()]);
     const views = async (id: number) => postViewsSchema.parse((await getJson(b, `/posts/${id}/views`)).body).views;
-    await until(async () => (await views(hot.id)) === 30 && (await views(warm.id)) === 10, 5000, 'the views to be counted');
+    await waitFor(async () => (await views(hot.id)) === 30 && (await views(warm.id)) === 10, { timeoutMs: 5000, what: 'the views are counted' });
 
     await a.services.posts.internals.views.flush();
     const [row] = await db.query<{ views: number }>('select views from posts where id = $1', [hot.id]);
@@ -169,7 +170,7 @@ describe('posts on the cluster', () => {
       const entries = await a.redis.xrevrange(a.deps.keys.events(), '+', '-', 'COUNT', 200);
       return entries.some(([, fields]) => fields[1] === 'trending.changed' && fields[3]!.includes(String(hot.id)));
     };
-    await until(announced, 10_000, 'trending.changed naming the hot post');
+    await waitFor(announced, { timeoutMs: 10_000, what: 'a trending.changed names the hot post' });
   });
 
   it('geo: nearby and distance', async () => {
@@ -226,7 +227,7 @@ describe('analytics on the cluster', () => {
     await jsonRequest(a.app, 'GET', `/posts/${post.id}`, undefined, auth);
     await Promise.all([a.services.posts.sendViews(), b.services.posts.sendViews()]);
     const uniquesNow = () => getJson<{ uniqueVisitors: { today: number } }>(b, `/analytics/posts/${post.id}`);
-    await until(async () => (await uniquesNow()).body.uniqueVisitors.today === 2, 5000, 'the visits to be counted (they ride in the view sends)');
+    await waitFor(async () => (await uniquesNow()).body.uniqueVisitors.today === 2, { timeoutMs: 5000, what: 'the visits are counted (they ride in the view sends)' });
     const uniques = await uniquesNow();
     expect(uniques.status).toBe(200);
     // Without TRUST_PROXY the forwarded addresses are ignored: every anonymous read is one visitor
@@ -253,7 +254,7 @@ describe('analytics on the cluster', () => {
     expect((await inStream())['post.created']).toBeGreaterThan(5);
     const counted = () => countsByType(a.redis, a.deps.keys, lastHours(Date.now(), 2));
     const same = (x: Record<string, number>, y: Record<string, number>) => JSON.stringify(Object.entries(x).sort()) === JSON.stringify(Object.entries(y).sort());
-    await until(async () => same(await counted(), await inStream()), 10_000, 'the stream workers');
+    await waitFor(async () => same(await counted(), await inStream()), { timeoutMs: 10_000, what: 'the stream workers have counted the stream' });
     const totals = [a, b].map((t) => t.services.analytics.stats().events);
     expect(totals.reduce((n, s) => n + s.alreadyCounted, 0)).toBe(0);
   });
@@ -264,7 +265,7 @@ describe('pub/sub, live events and health on the cluster', () => {
     const before = b.services.posts.internals.generation.current()!;
     expect(a.services.posts.internals.generation.current()).toBe(before);
     a.services.posts.internals.generation.suspect();
-    await until(() => b.services.posts.internals.generation.current() === before + 1, 5000, 'B to hear the new generation');
+    await waitFor(() => b.services.posts.internals.generation.current() === before + 1, { timeoutMs: 5000, what: 'B hears the new generation' });
     expect(a.services.posts.internals.generation.current()).toBe(before + 1);
   });
 
@@ -272,14 +273,14 @@ describe('pub/sub, live events and health on the cluster', () => {
     const server = await listen(b.app);
     try {
       const sub = subscribePosts(client(server.url));
-      await until(() => b.services.events.stats().subscribers === 1, 5000, 'the subscriber on B');
+      await waitFor(() => b.services.events.stats().subscribers === 1, { timeoutMs: 5000, what: 'B has the subscriber' });
       const ids: string[] = [];
       for (let i = 1; i <= 10; i++) ids.push(await a.services.events.publish(postCreated(900_000 + i)));
-      await until(() => sub.received.length === 10, 5000, '10 events on B');
+      await waitFor(() => sub.received.length === 10, { timeoutMs: 5000, what: '10 events arrive on B' });
       expect(sub.received.map((r) => r.id)).toEqual(ids);
       expect(sub.errors).toEqual([]);
       sub.unsubscribe();
-      await until(() => b.services.events.stats().subscribers === 0, 5000, 'B to forget the subscriber');
+      await waitFor(() => b.services.events.stats().subscribers === 0, { timeoutMs: 5000, what: 'B forgets the subscriber' });
     } finally {
       b.background.forEach((task) => task.drain?.());
       await server.close();
@@ -317,7 +318,7 @@ describe('pub/sub, live events and health on the cluster', () => {
     // already, and that send may still be on its way (EVALSHA, NOSCRIPT, EVAL): poll.
     await a.services.posts.sendViews();
     const views = async () => postViewsSchema.parse((await getJson(b, `/posts/${post.id}/views`)).body).views;
-    await until(async () => (await views()) === 1, 5000, 'the view to be counted');
+    await waitFor(async () => (await views()) === 1, { timeoutMs: 5000, what: 'the view is counted' });
     const policy = { name: 'after-flush', windows: [{ limit: 1, windowMs: 60_000 }, { limit: 5, windowMs: 3_600_000 }] };
     const limiter = createLimiter({ redis: b.redis, keys: b.deps.keys, policy, timeoutMs: 5000 });
     expect((await Promise.all([limiter.limit('ip:192.0.2.99'), limiter.limit('ip:192.0.2.99')])).map((r) => r.allowed).sort()).toEqual([false, true]);

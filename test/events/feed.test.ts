@@ -5,7 +5,8 @@ import { createEventStreamReader } from '../../server/features/events/event-stre
 import { compareStreamIds } from '../../server/features/events/stream-id.ts';
 import type { LiveEvent, LiveTopic } from '../../shared/live-events.ts';
 import type { TestApp } from '../helpers/app.ts';
-import { postCreated, startedApp, until } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { postCreated, startedApp } from './helpers.ts';
 
 /** The events service in-process (no HTTP), its reader started, with a small buffer and cap. */
 let t: TestApp;
@@ -68,7 +69,7 @@ describe('feeds', () => {
     // Published after the subscriber registered but before the replay has read anything: both
     // the replay and the live queue see these; each must come once.
     const racing = [await publish(4), await publish(5)];
-    await until(() => events().stats().lastId === racing[1], 5000, 'the reader to read the racing events');
+    await waitFor(() => events().stats().lastId === racing[1], { timeoutMs: 5000, what: 'the reader has read the racing events' });
     const after = await publish(6);
     const got = await take(items, 5);
     expect(got.map((i) => i.id)).toEqual([...missed, ...racing, after]);
@@ -99,7 +100,7 @@ describe('feeds', () => {
     expect((await firstRead).value).toMatchObject({ event: { postId: 20 } });
     // The consumer stops reading: 8 events fit in its buffer, the 9th drops it.
     for (let i = 0; i < 9; i++) await publish(21 + i);
-    await until(() => events().stats().subscribers === 0, 5000, 'the slow subscriber to be dropped');
+    await waitFor(() => events().stats().subscribers === 0, { timeoutMs: 5000, what: 'the slow subscriber is dropped' });
     const err = await items.next().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ appCode: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/fell behind by more than 8 events; reconnect/) });
@@ -128,7 +129,7 @@ describe('feeds', () => {
     const ac = new AbortController();
     const feed = open(['posts']);
     const pending = feed.items(ac.signal).next();
-    await until(() => events().stats().subscribers === 1);
+    await waitFor(() => events().stats().subscribers === 1);
     ac.abort();
     expect(await pending).toEqual({ done: true, value: undefined });
     expect(events().stats().subscribers).toBe(0);

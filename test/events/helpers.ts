@@ -2,6 +2,7 @@ import { createClient, type BlogClient } from '../../client/index.ts';
 import type { LiveGap, LivePostEvent, LiveTrendingEvent } from '../../shared/live-events.ts';
 import { createTestApp, type TestApp, type TestAppOptions } from '../helpers/app.ts';
 import { listen } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 export interface LiveApp extends TestApp {
   url: string;
@@ -29,17 +30,8 @@ export async function startLiveApp(opts: TestAppOptions = {}): Promise<LiveApp> 
 export async function startedApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const t = await createTestApp(opts);
   t.background.forEach((task) => task.start());
-  await until(() => t.services.events.stats().lastId !== null, 5000, 'the live reader to find the end of the stream');
+  await waitFor(() => t.services.events.stats().lastId !== null, { timeoutMs: 5000, what: 'the live reader has found the end of the stream' });
   return t;
-}
-
-/** Polls `check` until it holds (or throws after `timeoutMs`); for state reached asynchronously. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 export type Received<E> = { id: string; data: E | LiveGap };

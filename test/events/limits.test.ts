@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier } from '../../server/features/ratelimit/classify.ts';
 import type { TestApp } from '../helpers/app.ts';
-import { client, postCreated, sseReader, startedApp, startLiveApp, subscribePosts, until, type LiveApp } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { client, postCreated, sseReader, startedApp, startLiveApp, subscribePosts, type LiveApp } from './helpers.ts';
 
 const trpcPath = (lastEventId?: string) =>
   `/trpc/events.onPost?input=${encodeURIComponent(JSON.stringify(lastEventId ? { lastEventId } : {}))}`;
@@ -15,7 +16,7 @@ describe('subscriber cap', () => {
 
   it('refuses the subscriber past EVENTS_MAX_SUBSCRIBERS: 503 with a code on GET /events, the same error in tRPC', async () => {
     const held = await Promise.all([fetch(`${t.url}/events`), fetch(`${t.url}${trpcPath()}`)]);
-    await until(() => t.services.events.stats().subscribers === 2);
+    await waitFor(() => t.services.events.stats().subscribers === 2);
 
     const plain = await fetch(`${t.url}/events?topics=posts`);
     expect(plain.status).toBe(503);
@@ -38,7 +39,7 @@ describe('subscriber cap', () => {
 
     // The typed client sees it as a retryable connection error (it keeps retrying until admitted).
     const sub = subscribePosts(client(t.url));
-    await until(() => sub.states.some((s) => s.error), 5000, 'the refusal');
+    await waitFor(() => sub.states.some((s) => s.error), { timeoutMs: 5000, what: 'the refusal arrives' });
     expect(sub.states.find((s) => s.error)).toMatchObject({
       state: 'connecting',
       error: { data: { appCode: 'SERVICE_UNAVAILABLE', httpStatus: 503 } },
@@ -46,7 +47,7 @@ describe('subscriber cap', () => {
     sub.unsubscribe();
     expect(t.services.events.stats().subscribers).toBe(2);
     await Promise.all(held.map((r) => r.body!.cancel()));
-    await until(() => t.services.events.stats().subscribers === 0);
+    await waitFor(() => t.services.events.stats().subscribers === 0);
   });
 });
 
@@ -65,12 +66,12 @@ describe('slow consumers and heartbeats', () => {
     const res = await t.app.request(path);
     const events = sseReader(res.body!);
     await events.next(); // connected / retry
-    await until(() => t.services.events.stats().subscribers === 1);
+    await waitFor(() => t.services.events.stats().subscribers === 1);
     let last = '';
     for (let i = 0; i < 30; i++) last = await t.services.events.publish(postCreated(i + 1));
-    await until(() => t.services.events.stats().subscribers === 0, 5000, 'the slow subscriber to be dropped');
+    await waitFor(() => t.services.events.stats().subscribers === 0, { timeoutMs: 5000, what: 'the slow subscriber is dropped' });
     // Let the reader finish the burst, so the next test's subscriber starts after it.
-    await until(() => t.services.events.stats().lastId === last);
+    await waitFor(() => t.services.events.stats().lastId === last);
 
     // What was already in the pipes arrives, then the error, then the end: memory held is the buffer, not the backlog.
     const rest = [];
@@ -89,7 +90,7 @@ describe('slow consumers and heartbeats', () => {
     expect(t.services.events.stats().heartbeat).toEqual({ listeners: 1, timer: true });
     expect(await events.next(3000)).toEqual({ comment: 'ping' });
     await events.cancel();
-    await until(() => t.services.events.stats().heartbeat.timer === false, 5000, 'the heartbeat timer to stop');
+    await waitFor(() => t.services.events.stats().heartbeat.timer === false, { timeoutMs: 5000, what: 'the heartbeat timer stops' });
     expect(t.services.events.stats()).toMatchObject({ subscribers: 0, heartbeat: { listeners: 0, timer: false } });
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, login, register } from '../auth/helpers.ts';
 import type { TestApp } from '../helpers/app.ts';
-import { postCreated, sseReader, startedApp, until } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { postCreated, sseReader, startedApp } from './helpers.ts';
 
 // Issue 15, point 2: one client (an address, or a signed-in user on any address) holds at most
 // EVENTS_MAX_STREAMS_PER_CLIENT live streams per instance, REST and tRPC together; past it 429 +
@@ -42,7 +43,7 @@ type Stream = Awaited<ReturnType<typeof open>>;
 /** Closes `closing` of `ip`, whose other stream `kept` stays open: a new stream of `ip` is then admitted. */
 async function expectSlotFreed(ip: string, closing: Stream, kept: Stream) {
   await closing.events!.cancel();
-  await until(() => stats().subscribers === 1, 5000, 'the closed stream to be forgotten');
+  await waitFor(() => stats().subscribers === 1, { timeoutMs: 5000, what: 'the closed stream to be forgotten' });
   const again = await open(ip);
   expect(again.res.status).toBe(200);
   await closeAll([kept, again]);
@@ -50,7 +51,7 @@ async function expectSlotFreed(ip: string, closing: Stream, kept: Stream) {
 
 async function closeAll(streams: Stream[]) {
   await Promise.all(streams.map((s) => s.events?.cancel()));
-  await until(() => stats().subscribers === 0, 5000, 'every stream to be forgotten');
+  await waitFor(() => stats().subscribers === 0, { timeoutMs: 5000, what: 'every stream to be forgotten' });
 }
 
 describe('live streams per client', () => {
@@ -78,7 +79,7 @@ describe('live streams per client', () => {
     expect(await slow.events!.next()).toEqual({ retry: '1000' });
     // Nobody reads `slow` (nor `other`): both fill their buffers of 4 and are dropped with an error event.
     for (let i = 0; i < 12; i++) await t.services.events.publish(postCreated(i + 1));
-    await until(() => stats().subscribers === 0, 5000, 'the slow streams to be dropped');
+    await waitFor(() => stats().subscribers === 0, { timeoutMs: 5000, what: 'the slow streams to be dropped' });
     expect(stats().holders).toBe(0);
     const after = [await open('192.0.2.30'), await open('192.0.2.30')];
     for (const s of after) expect(s.res.status).toBe(200);
@@ -90,7 +91,7 @@ describe('live streams per client', () => {
     const trpc = await open('192.0.2.40', trpcPath);
     expect(trpc.res.status).toBe(200);
     expect(await trpc.events!.next()).toMatchObject({ event: 'connected' });
-    await until(() => stats().subscribers === 2);
+    await waitFor(() => stats().subscribers === 2);
 
     const refused = await open('192.0.2.40', trpcPath);
     expect(await refused.events!.next()).toMatchObject({ event: 'connected' });
@@ -114,7 +115,7 @@ describe('live streams per client', () => {
     const auth = bearer(sessionId);
     const held = [await open('192.0.2.50', '/events', auth), await open('192.0.2.51', trpcPath, auth)];
     for (const s of held) expect(s.res.status).toBe(200);
-    await until(() => stats().subscribers === 2);
+    await waitFor(() => stats().subscribers === 2);
     await expectRefusedByClientCap((await open('192.0.2.52', '/events', auth)).res, 2);
     // Anonymous callers on the user's addresses are clients of their own.
     const anonymous = await open('192.0.2.50');

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, jsonRequest, testPrefix } from '../helpers/app.ts';
 import type { Db } from '../../server/db/db.ts';
 import { bearer, register, login } from '../auth/helpers.ts';
-import { client, startLiveApp, subscribePosts, until, type LiveApp } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { client, startLiveApp, subscribePosts, type LiveApp } from './helpers.ts';
 
 // Two instances on one Redis, one key prefix and one SQL store, as two processes behind a load balancer.
 let db: Db;
@@ -25,7 +26,7 @@ describe('post writes reach live subscribers', () => {
     await register(a, 'live-author@example.com', 'password-live-1');
     const { sessionId, user } = await login(a, 'live-author@example.com', 'password-live-1');
     const sub = subscribePosts(client(b.url));
-    await until(() => b.services.events.stats().subscribers === 1, 5000, 'the subscriber on B');
+    await waitFor(() => b.services.events.stats().subscribers === 1, { timeoutMs: 5000, what: 'B has the subscriber' });
 
     const created = await jsonRequest(a.app, 'POST', '/posts', { title: 'Live one', content: 'first' }, bearer(sessionId));
     expect(created.status).toBe(201);
@@ -33,7 +34,7 @@ describe('post writes reach live subscribers', () => {
     expect((await jsonRequest(a.app, 'PUT', `/posts/${id}`, { title: 'Live one, edited' }, bearer(sessionId))).status).toBe(200);
     expect((await jsonRequest(a.app, 'DELETE', `/posts/${id}`, undefined, bearer(sessionId))).status).toBe(200);
 
-    await until(() => sub.received.length === 3, 5000, 'three post events on B');
+    await waitFor(() => sub.received.length === 3, { timeoutMs: 5000, what: 'three post events arrive on B' });
     expect(sub.received.map((r) => r.data)).toEqual([
       expect.objectContaining({ type: 'post.created', postId: id, authorId: user.id, title: 'Live one' }),
       expect.objectContaining({ type: 'post.updated', postId: id, authorId: user.id, title: 'Live one, edited' }),

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../shared/events.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
-import { client, postCreated, sseReader, startLiveApp, subscribePosts, until, type LiveApp } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { client, postCreated, sseReader, startLiveApp, subscribePosts, type LiveApp } from './helpers.ts';
 
 let t: LiveApp;
 beforeAll(async () => {
@@ -32,7 +33,7 @@ describe('only public fields reach subscribers', () => {
     const res = await fetch(`${t.url}/events?topics=posts,trending`);
     expect(res.status).toBe(200);
     const plain = sseReader(res.body!);
-    await until(() => subscribers() === 2, 5000, 'both subscribers');
+    await waitFor(() => subscribers() === 2, { timeoutMs: 5000, what: 'both subscribers are connected' });
     const before = await scrape(t.app);
 
     // Written straight to the stream, as a buggy or foreign producer might: extra fields, a
@@ -44,7 +45,7 @@ describe('only public fields reach subscribers', () => {
     await t.redis.xadd(key, '*', 'type', 'post.deleted', 'data', JSON.stringify({ type: 'post.deleted', postId: 'seven', email: secrets[0] }));
     const sentinel = await t.services.events.publish({ type: 'post.deleted', postId: 2, authorId: 1 });
 
-    await until(() => sub.received.length === 2, 5000, 'two events on tRPC');
+    await waitFor(() => sub.received.length === 2, { timeoutMs: 5000, what: 'two events arrive on tRPC' });
     expect(sub.received).toEqual([
       { id: withExtras, data: { type: 'post.updated', postId: 2, authorId: 1, title: 'edited' } },
       { id: sentinel, data: { type: 'post.deleted', postId: 2, authorId: 1 } },
@@ -63,6 +64,6 @@ describe('only public fields reach subscribers', () => {
     expect([read('live'), read('private'), read('invalid')]).toEqual([2, 1, 2]);
     sub.unsubscribe();
     await plain.cancel();
-    await until(() => subscribers() === 0);
+    await waitFor(() => subscribers() === 0);
   });
 });

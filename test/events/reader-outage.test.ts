@@ -4,7 +4,8 @@ import { EVENTS_CONNECTION_NAME } from '../../server/features/events/events.serv
 import { createLogger } from '../../server/logger.ts';
 import { closeRedis, createRedis } from '../../server/redis/client.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
-import { client, postCreated, startLiveApp, subscribePosts, until, type LiveApp } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { client, postCreated, startLiveApp, subscribePosts, type LiveApp } from './helpers.ts';
 
 // This file kills connections of, stops and restarts its own redis-server (with AOF, so the stream survives).
 let redis: Awaited<ReturnType<typeof startProcessRedis>>;
@@ -23,23 +24,16 @@ afterAll(async () => {
 });
 
 /** Publishes, retrying while the command connection reconnects (publish fails fast by design). */
-async function publish(postId: number): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await t.services.events.publish(postCreated(postId));
-    } catch (err) {
-      if (attempt > 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+function publish(postId: number): Promise<string> {
+  return waitFor(() => t.services.events.publish(postCreated(postId)).catch(() => null), { intervalMs: 100, what: `post ${postId}'s event is published` });
 }
 
 describe('the live reader across a lost connection', () => {
   it('resumes from the last id it read: every event arrives once, in order', async () => {
     const sub = subscribePosts(client(t.url));
-    await until(() => t.services.events.stats().subscribers === 1);
+    await waitFor(() => t.services.events.stats().subscribers === 1);
     const ids = [await publish(1), await publish(2)];
-    await until(() => sub.received.length === 2);
+    await waitFor(() => sub.received.length === 2);
 
     // Cut the reader's connection in the middle of its blocking read, then publish while it is away.
     const list = (await admin.client('LIST')) as string;
@@ -47,23 +41,23 @@ describe('the live reader across a lost connection', () => {
     expect(readerId, `a connection named ${EVENTS_CONNECTION_NAME}`).toBeDefined();
     await admin.client('KILL', 'ID', readerId!);
     for (let i = 3; i <= 7; i++) ids.push(await publish(i));
-    await until(() => sub.received.length === 7, 10_000, 'the events published while the reader was cut off');
+    await waitFor(() => sub.received.length === 7, { timeoutMs: 10_000, what: 'the events published while the reader was cut off arrive' });
 
     // Redis itself goes away and comes back (the stream survives in its AOF).
     await redis.stop();
     redis = await startProcessRedis({ port: redis.port, dir: redis.dir, appendOnly: true });
     for (let i = 8; i <= 10; i++) ids.push(await publish(i));
-    await until(() => sub.received.length === 10, 15_000, 'the events published after the restart');
+    await waitFor(() => sub.received.length === 10, { timeoutMs: 15_000, what: 'the events published after the restart arrive' });
 
     // A sentinel: nothing was delivered twice (a duplicate would come before it).
     ids.push(await publish(11));
-    await until(() => sub.received.length >= 11);
+    await waitFor(() => sub.received.length >= 11);
     expect(sub.received.map((r) => r.id)).toEqual(ids);
     expect(sub.errors).toEqual([]);
     expect(t.logs.some((line) => line.includes('live events reader: read failed, retrying'))).toBe(true);
     expect(t.logs.some((line) => line.includes('live events reader resumed'))).toBe(true);
     sub.unsubscribe();
-    await until(() => t.services.events.stats().subscribers === 0);
+    await waitFor(() => t.services.events.stats().subscribers === 0);
   }, 40_000);
 
   it('stop() returns at once although the reader is blocked in XREAD, and ends the subscribers', async () => {
@@ -76,7 +70,7 @@ describe('the live reader across a lost connection', () => {
     expect(t.services.events.stats()).toMatchObject({ reading: false, subscribers: 0, timers: 0 });
     expect(() => t.services.events.open('ip:192.0.2.1', ['posts'])).toThrow(/not available/);
     // The admin connection fails fast too: after the restart above it may still be reconnecting.
-    await until(() => admin.status === 'ready', 10_000, 'the admin connection to be back');
+    await waitFor(() => admin.status === 'ready', { timeoutMs: 10_000, what: 'the admin connection is back' });
     const list = (await admin.client('LIST')) as string;
     expect(list).not.toContain(`name=${EVENTS_CONNECTION_NAME} `);
   });

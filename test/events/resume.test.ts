@@ -1,7 +1,8 @@
 import { serve } from '@hono/node-server';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, postCreated, sseReader, startLiveApp, subscribePosts, until, type LiveApp, type WireEvent } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { client, postCreated, sseReader, startLiveApp, subscribePosts, type LiveApp, type WireEvent } from './helpers.ts';
 
 let t: LiveApp;
 beforeAll(async () => {
@@ -20,23 +21,23 @@ describe('resume over tRPC', () => {
   it('reconnecting with the last id delivers exactly the events missed, then live ones, no duplicates', async () => {
     const api = client(t.url);
     const first = subscribePosts(api);
-    await until(() => subscribers() === 1, 5000, 'first subscription');
+    await waitFor(() => subscribers() === 1, { timeoutMs: 5000, what: 'the first subscription is open' });
     const [seenId] = await publishPosts(1, 1);
-    await until(() => first.received.length === 1);
+    await waitFor(() => first.received.length === 1);
     first.unsubscribe();
-    await until(() => subscribers() === 0, 5000, 'the server to notice the disconnect');
+    await waitFor(() => subscribers() === 0, { timeoutMs: 5000, what: 'the server notices the disconnect' });
 
     const missed = await publishPosts(2, 5);
     const again = subscribePosts(api, first.received[0]!.id);
     expect(first.received[0]!.id).toBe(seenId);
-    await until(() => again.received.length === 5, 5000, 'the 5 missed events');
+    await waitFor(() => again.received.length === 5, { timeoutMs: 5000, what: 'the 5 missed events arrive' });
     // A live event after the replay: it must come next, and nothing else may sneak in.
     const [live] = await publishPosts(7, 1);
-    await until(() => again.received.length === 6);
+    await waitFor(() => again.received.length === 6);
     expect(again.received.map((r) => r.id)).toEqual([...missed, live]);
     expect(again.received.map((r) => (r.data.type === 'post.created' ? r.data.postId : 0))).toEqual([2, 3, 4, 5, 6, 7]);
     again.unsubscribe();
-    await until(() => subscribers() === 0);
+    await waitFor(() => subscribers() === 0);
   });
 
   it('the typed client reconnects by itself after the server drops its connection, from the last id', async () => {
@@ -53,23 +54,23 @@ describe('resume over tRPC', () => {
     });
     try {
       const sub = subscribePosts(client(url));
-      await until(() => subscribers() === 1, 5000, 'subscription');
+      await waitFor(() => subscribers() === 1, { timeoutMs: 5000, what: 'the subscription is open' });
       const before = await publishPosts(10, 3);
-      await until(() => sub.received.length === 3);
+      await waitFor(() => sub.received.length === 3);
 
       for (const socket of sockets) socket.destroy();
-      await until(() => subscribers() === 0, 5000, 'the server to notice the cut');
+      await waitFor(() => subscribers() === 0, { timeoutMs: 5000, what: 'the server notices the cut' });
       const during = await publishPosts(13, 5);
 
       // The link's EventSource reconnects on its own (after its retry delay) and resumes.
-      await until(() => sub.received.length === 8, 10_000, 'the 5 events published while cut off');
+      await waitFor(() => sub.received.length === 8, { timeoutMs: 10_000, what: 'the 5 events published while cut off arrive' });
       const [after] = await publishPosts(18, 1);
-      await until(() => sub.received.length === 9);
+      await waitFor(() => sub.received.length === 9);
       expect(sub.received.map((r) => r.id)).toEqual([...before, ...during, after]);
       expect(sub.errors).toEqual([]);
       expect(sub.states.some((s) => s.state === 'connecting' && s.error)).toBe(true);
       sub.unsubscribe();
-      await until(() => subscribers() === 0);
+      await waitFor(() => subscribers() === 0);
     } finally {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -105,12 +106,12 @@ describe('resume over GET /events', () => {
     ['?lastEventId=', (id: string) => [`?topics=posts&lastEventId=${id}`, {}] as const],
   ])('with %s: exactly the 5 missed events, then live ones', async (_, resumeWith) => {
     const first = await open('?topics=posts');
-    await until(() => subscribers() === 1);
+    await waitFor(() => subscribers() === 1);
     const [seenId] = await publishPosts(100, 1);
     const [seen] = await dataEvents(first, 1);
     expect(seen).toEqual({ id: seenId, event: 'post.created', data: JSON.stringify(postCreated(100)) });
     await first.cancel();
-    await until(() => subscribers() === 0, 5000, 'the server to notice the disconnect');
+    await waitFor(() => subscribers() === 0, { timeoutMs: 5000, what: 'the server notices the disconnect' });
 
     const missed = await publishPosts(101, 5);
     const [query, headers] = resumeWith(seenId!);
@@ -121,7 +122,7 @@ describe('resume over GET /events', () => {
     expect([...replayed, next!].map((e) => e.id)).toEqual([...missed, live]);
     expect([...replayed, next!].map((e) => JSON.parse(e.data!).postId)).toEqual([101, 102, 103, 104, 105, 106]);
     await again.cancel();
-    await until(() => subscribers() === 0);
+    await waitFor(() => subscribers() === 0);
   });
 
   it('refuses a malformed Last-Event-ID or topic with 400 and registers nothing', async () => {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/logger.ts';
 import { closeRedis, createRedis } from '../../server/redis/client.ts';
 import { startProcessRedis, type TestRedis } from '../helpers/redis.ts';
-import { client, postCreated, sseReader, startLiveApp, subscribePosts, until, type LiveApp } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { client, postCreated, sseReader, startLiveApp, subscribePosts, type LiveApp } from './helpers.ts';
 
 const TRPC_SUBSCRIBERS = 400;
 const PLAIN_SUBSCRIBERS = 100;
@@ -37,8 +38,13 @@ const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeo
 
 describe(`${TOTAL} subscribers on one instance`, () => {
   it('share one reading connection, all get each event, and leave no listener or timer behind', async () => {
-    const idle = await appConnections();
-    // One command connection, the pub/sub connection, the one live reader, and the analytics worker's reader.
+    // One command connection, the pub/sub connection, the one live reader, and the analytics worker's
+    // reader (the background readers connect a moment after start-up).
+    const names = ['blog-api', 'blog-api:sub', 'blog-api:events', 'blog-api:analytics'];
+    const idle = await waitFor(async () => {
+      const connections = await appConnections();
+      return names.every((name) => name in connections) && connections;
+    }, { what: 'the background readers have connected' });
     expect(idle).toEqual({ 'blog-api': 1, 'blog-api:sub': 1, 'blog-api:events': 1, 'blog-api:analytics': 1 });
     const timersBefore = timers();
 
@@ -46,12 +52,12 @@ describe(`${TOTAL} subscribers on one instance`, () => {
     const plain = await Promise.all(
       Array.from({ length: PLAIN_SUBSCRIBERS }, async () => sseReader((await fetch(`${t.url}/events?topics=posts`)).body!)),
     );
-    await until(() => t.services.events.stats().subscribers === TOTAL, 20_000, `${TOTAL} subscribers`);
+    await waitFor(() => t.services.events.stats().subscribers === TOTAL, { timeoutMs: 20_000, what: `${TOTAL} subscribers are connected` });
     expect(t.services.events.stats()).toMatchObject({ listeners: { posts: TOTAL, trending: 0 }, heartbeat: { listeners: PLAIN_SUBSCRIBERS, timer: true } });
     expect(await appConnections()).toEqual(idle);
 
     const id = await t.services.events.publish(postCreated(1));
-    await until(() => trpc.every((s) => s.received.length === 1), 10_000, 'every tRPC subscriber to get the event');
+    await waitFor(() => trpc.every((s) => s.received.length === 1), { timeoutMs: 10_000, what: 'every tRPC subscriber has the event' });
     for (const s of trpc) expect(s.received).toEqual([{ id, data: postCreated(1) }]);
     for (const reader of plain) {
       expect(await reader.next()).toEqual({ retry: '1000' });
@@ -61,7 +67,7 @@ describe(`${TOTAL} subscribers on one instance`, () => {
 
     trpc.forEach((s) => s.unsubscribe());
     await Promise.all(plain.map((reader) => reader.cancel()));
-    await until(() => t.services.events.stats().subscribers === 0, 20_000, 'every subscriber to be forgotten');
+    await waitFor(() => t.services.events.stats().subscribers === 0, { timeoutMs: 20_000, what: 'every subscriber is forgotten' });
     expect(t.services.events.stats()).toMatchObject({
       subscribers: 0,
       listeners: { posts: 0, trending: 0 },
@@ -69,7 +75,7 @@ describe(`${TOTAL} subscribers on one instance`, () => {
       heartbeat: { listeners: 0, timer: false },
     });
     // tRPC's per-stream ping timers and the streams' own are gone too.
-    await until(() => timers() <= timersBefore, 5000, `timers back to ${timersBefore}`);
+    await waitFor(() => timers() <= timersBefore, { timeoutMs: 5000, what: `the timers are back to ${timersBefore}` });
     expect(await appConnections()).toEqual(idle);
   }, 60_000);
 });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mergedKeys } from '../../server/features/trending/trending-windows.ts';
 import { createTestApp, testPrefix } from '../helpers/app.ts';
 import { author, createPost } from '../posts/helpers.ts';
-import { client, startLiveApp, subscribeTrending, until, type LiveApp } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { client, startLiveApp, subscribeTrending, type LiveApp } from './helpers.ts';
 
 let a: LiveApp;
 let b: LiveApp;
@@ -43,11 +44,11 @@ beforeEach(async () => {
 describe('trending.changed', () => {
   it('reaches a subscriber on another instance with the new top 10 of each window, most viewed first', async () => {
     const sub = subscribeTrending(client(b.url));
-    await until(() => b.services.events.stats().subscribers === 1, 5000, 'the subscriber on B');
+    await waitFor(() => b.services.events.stats().subscribers === 1, { timeoutMs: 5000, what: 'B has the subscriber' });
     await view([1, 3, 2]);
 
     expect(await a.services.trendingAnnouncer.announce()).toBe(3);
-    await until(() => sub.received.length === 3, 5000, 'three trending.changed events on B');
+    await waitFor(() => sub.received.length === 3, { timeoutMs: 5000, what: 'three trending.changed events arrive on B' });
     const top = [posts[1], posts[2], posts[0]];
     expect(sub.received.map((r) => r.data)).toEqual(['1h', '24h', '7d'].map((window) => ({ type: 'trending.changed', window, postIds: top })));
     sub.unsubscribe();
@@ -90,13 +91,13 @@ describe('trending.changed', () => {
     await view([0, 1, 0]);
     const c = await startLiveApp({ env: { REDIS_KEY_PREFIX: a.config.REDIS_KEY_PREFIX, TRENDING_ANNOUNCE_MS: '100' } });
     try {
-      await until(async () => (await a.redis.exists(a.deps.keys.trendingAnnounced('1h'))) === 1, 5000, 'the timer to announce');
+      await waitFor(async () => (await a.redis.exists(a.deps.keys.trendingAnnounced('1h'))) === 1, { timeoutMs: 5000, what: 'the timer announces' });
     } finally {
       await c.close();
     }
     const count = (await announcedInStream()).length;
     await a.redis.del(a.deps.keys.trendingAnnounced('1h'));
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // nothing to wait for: three intervals pass, and nothing may be announced
     expect((await announcedInStream()).length).toBe(count);
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthSchema } from '../../shared/health.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // This file stops and restarts its own redis-server, so it never disturbs the shared one.
 let redis: Awaited<ReturnType<typeof startProcessRedis>>;
@@ -26,17 +27,14 @@ describe('Redis outage', () => {
     expect((await health()).body.status).toBe('ok');
 
     await redis.stop();
-    const stoppedAt = Date.now();
-    let seen: Awaited<ReturnType<typeof health>> | undefined;
-    while (Date.now() - stoppedAt < 2000) {
+    const seen = await waitFor(async () => {
       const t0 = Date.now();
-      seen = await health();
+      const now = await health();
       expect(Date.now() - t0).toBeLessThan(1500);
-      if (seen.body.redis.status === 'down') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(seen?.status).toBe(503);
-    expect(seen?.body).toMatchObject({ status: 'degraded', redis: { status: 'down', latencyMs: null }, db: { status: 'up' } });
+      return now.body.redis.status === 'down' && now;
+    }, { timeoutMs: 2000, intervalMs: 50, what: 'health reports Redis down' });
+    expect(seen.status).toBe(503);
+    expect(seen.body).toMatchObject({ status: 'degraded', redis: { status: 'down', latencyMs: null }, db: { status: 'up' } });
 
     // A command on the request path fails fast instead of queueing until Redis returns.
     const t0 = Date.now();
@@ -44,11 +42,7 @@ describe('Redis outage', () => {
     expect(Date.now() - t0).toBeLessThan(500);
 
     redis = await startProcessRedis({ port: redis.port });
-    const restartedAt = Date.now();
-    while ((await health()).body.status !== 'ok') {
-      expect(Date.now() - restartedAt).toBeLessThan(10_000);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(async () => (await health()).body.status === 'ok', { intervalMs: 100, what: 'health reports ok again' });
     expect((await health()).status).toBe(200);
   });
 });

@@ -2,8 +2,8 @@ import { expect } from 'vitest';
 import { z } from 'zod';
 import { errorBodySchema, errorCodeSchema } from '../../shared/errors.ts';
 import { scanKeys } from '../auth/helpers.ts';
-import { until } from '../events/helpers.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
+import { waitFor, WaitTimedOut } from '../helpers/wait.ts';
 
 /**
  * The app under fuzz and what the properties check around each request: a caller with a live
@@ -33,8 +33,9 @@ export interface FuzzWorld {
 export type Caller = 'anonymous' | 'session';
 
 export interface StoreSnapshot {
-  /** When it was read (ms since the epoch). */
+  /** When the keys' DUMPs and PTTLs were read: from `at` to `until` (ms since the epoch). */
   at: number;
+  until: number;
   /** Key -> DUMP (type and value, not TTL) as hex, for every key under the app's prefix. */
   redis: Record<string, string>;
   /** Key -> PTTL in ms (-1: none), to tell a key that expired from one a request deleted. */
@@ -85,7 +86,7 @@ export async function createFuzzWorld(env: Record<string, string> = {}): Promise
   // The live-events reader only (GET /events needs it); the view flusher and the analytics worker
   // would write on their own timers, in the middle of a snapshot.
   t.background.find((task) => task.name === 'live-events')!.start();
-  await until(() => t.services.events.stats().lastId !== null, 5000, 'the live reader to find the end of the stream');
+  await waitFor(() => t.services.events.stats().lastId !== null, { timeoutMs: 5000, what: 'the live reader has found the end of the stream' });
   // Marks the user active today (written once per day), so later requests add nothing.
   expect((await jsonRequest(t.app, 'GET', '/auth/me', undefined, headers())).status).toBe(200);
 
@@ -95,16 +96,19 @@ export async function createFuzzWorld(env: Record<string, string> = {}): Promise
     await t.services.posts.sendViews();
     await new Promise((resolve) => setImmediate(resolve));
     await t.redis.ping(); // after every command already sent on the app's connection
-    // Then until two snapshots 20 ms apart agree (at most 2 s): work the answer did not wait for
-    // (a cache fill past its time budget, visitors appended after the view send) has landed.
-    let last = await snapshot(t, sqlDigest);
-    for (const deadline = Date.now() + 2_000; Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    // Then until two snapshots 20 ms apart agree (at most 2 s, then the last one): work the answer
+    // did not wait for (a cache fill past its time budget, visitors appended after the view send) has landed.
+    let last: StoreSnapshot | undefined;
+    const settled = async () => {
       const next = await snapshot(t, sqlDigest);
-      if (changes(last, next) === '') return next;
+      const same = last !== undefined && changes(last, next) === '';
       last = next;
-    }
-    return last;
+      return same && next;
+    };
+    return waitFor(settled, { timeoutMs: 2_000, what: 'two snapshots 20 ms apart agree' }).catch((err: unknown) => {
+      if (err instanceof WaitTimedOut) return last!;
+      throw err;
+    });
   };
 
   return {
@@ -133,6 +137,7 @@ async function snapshot(t: TestApp, sqlDigest: string): Promise<StoreSnapshot> {
   const pipeline = t.redis.pipeline();
   for (const key of keys) pipeline.dumpBuffer(key).pttl(key);
   const replies = (await pipeline.exec()) ?? [];
+  const until = Date.now();
   const redis: Record<string, string> = {};
   const ttl: Record<string, number> = {};
   keys.forEach((key, i) => {
@@ -140,7 +145,7 @@ async function snapshot(t: TestApp, sqlDigest: string): Promise<StoreSnapshot> {
     if (dump) redis[key] = dump.toString('hex'); // null: it expired since the SCAN
     ttl[key] = Number(replies[2 * i + 1]?.[1] ?? -1);
   });
-  return { at, redis, ttl, sql: { ...row } };
+  return { at, until, redis, ttl, sql: { ...row } };
 }
 
 /** One query giving, per table, its row count and an md5 of all its rows. */
@@ -158,7 +163,8 @@ async function sqlDigestQuery(t: TestApp): Promise<string> {
  */
 export function changes(before: StoreSnapshot, after: StoreSnapshot): string {
   const diff: string[] = [];
-  const expired = (key: string) => before.ttl[key]! >= 0 && before.ttl[key]! <= after.at - before.at + 50;
+  // It may have expired if its TTL, read at `before.at` at the earliest, ran out by `after.until` at the latest.
+  const expired = (key: string) => before.ttl[key]! >= 0 && before.ttl[key]! <= after.until - before.at + 50;
   for (const key of new Set([...Object.keys(before.redis), ...Object.keys(after.redis)])) {
     if (before.redis[key] === after.redis[key]) continue;
     if (after.redis[key] === undefined && expired(key)) continue;

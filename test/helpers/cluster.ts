@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Redis, type Cluster } from 'ioredis';
 import { freePort, startLocalRedis, type LocalRedis } from '../../server/redis/local-server.ts';
 import { scanKeys } from '../auth/helpers.ts';
+import { waitFor } from './wait.ts';
 
 const run = promisify(execFile);
 
@@ -61,17 +62,17 @@ export async function startTestCluster(masters = 3): Promise<TestCluster> {
 /** Polls CLUSTER INFO on every node until each sees the whole cluster healthy (at most 20 s). */
 async function waitUntilFormed(ports: number[], masters: number): Promise<void> {
   const clients = ports.map((port) => new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 }));
+  let infos: string[] = [];
+  const formed = async () => {
+    infos = await Promise.all(clients.map((c) => c.cluster('INFO') as Promise<string>));
+    return infos.every(
+      (info) => info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384') && info.includes(`cluster_known_nodes:${masters}`),
+    );
+  };
   try {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const infos = await Promise.all(clients.map((c) => c.cluster('INFO') as Promise<string>));
-      const formed = infos.every(
-        (info) => info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384') && info.includes(`cluster_known_nodes:${masters}`),
-      );
-      if (formed) return;
-      if (Date.now() > deadline) throw new Error(`cluster not formed within 20 s:\n${infos.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(formed, { timeoutMs: 20_000, intervalMs: 100, what: `every node sees ${masters} masters and all slots ok` }).catch((err: Error) => {
+      throw new Error(`${err.message}:\n${infos.join('\n')}`);
+    });
   } finally {
     clients.forEach((c) => c.disconnect());
   }

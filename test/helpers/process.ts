@@ -1,4 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { waitFor } from './wait.ts';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -33,17 +35,15 @@ export async function startServerProcess(command: string[], env: Record<string, 
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const healthy = async () => {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${out}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server not healthy within ${timeoutMs} ms: ${out}`);
-    }
-    const ok = await fetch(`${url}/health`).then((r) => r.status < 500, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return fetch(`${url}/health`).then((r) => r.status < 500, () => false);
+  };
+  await waitFor(healthy, { timeoutMs, intervalMs: 100, what: `${url}/health answers` }).catch((err: Error) => {
+    if (child.exitCode !== null) throw err; // it exited: the message holds its output
+    child.kill('SIGKILL');
+    throw new Error(`${err.message}: ${out}`);
+  });
   return {
     child,
     url,
@@ -58,4 +58,22 @@ export async function startServerProcess(command: string[], env: Record<string, 
       return code;
     },
   };
+}
+
+/** A process' state letter (`T`: stopped), from /proc on Linux, else from ps. */
+function processState(pid: number): string {
+  if (existsSync(`/proc/${pid}/stat`)) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  }
+  return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().slice(0, 1);
+}
+
+/**
+ * Stops a process (SIGSTOP) and resolves once it is stopped: the signal takes effect when the
+ * process next runs, which on a busy machine can be a while.
+ */
+export async function freeze(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  await waitFor(() => processState(pid) === 'T', { intervalMs: 2, what: `process ${pid} is stopped` });
 }

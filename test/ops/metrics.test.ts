@@ -3,20 +3,13 @@ import { Redis } from 'ioredis';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
 });
 afterAll(() => t.close());
-
-async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const requests = (text: string, labels: Record<string, string>) =>
   sample(text, 'http_request_duration_seconds_count', labels) ?? 0;
@@ -184,7 +177,7 @@ describe('Redis failures', () => {
       await admin.client('UNPAUSE');
       admin.disconnect();
       // After a timeout the client refuses commands until Redis answers its probe (server/redis/deadline.ts).
-      await waitUntil(() => app.redis.ping().then(() => true, () => false), 5000, 'the client sees Redis answer again');
+      await waitFor(() => app.redis.ping().then(() => true, () => false), { timeoutMs: 5000, what: 'the client sees Redis answer again' });
       let text = await scrape(app.app);
       expect(sample(text, 'redis_command_errors_total', { ...labels, command: 'get', kind: 'timeout' })).toBe(1);
 
@@ -197,7 +190,7 @@ describe('Redis failures', () => {
 
       // Unavailable: Redis is gone, and the fail-fast connection refuses commands at once.
       await redis.stop();
-      await waitUntil(() => app.redis.status !== 'ready', 5000, 'the client sees Redis gone');
+      await waitFor(() => app.redis.status !== 'ready', { timeoutMs: 5000, what: 'the client sees Redis gone' });
       await expect(app.redis.get('x')).rejects.toThrow();
       await expect(app.redis.get('y')).rejects.toThrow();
       text = await scrape(app.app);
@@ -205,14 +198,10 @@ describe('Redis failures', () => {
       expect(sample(text, 'redis_reconnects_total', labels)).toBeGreaterThanOrEqual(1);
 
       // ioredis reports each failed reconnect attempt (connection refused) as an error event.
-      await waitUntil(
-        async () => (sample(await scrape(app.app), 'redis_connection_errors_total', labels) ?? 0) >= 1,
-        5000,
-        'a connection error is counted',
-      );
+      await waitFor(async () => (sample(await scrape(app.app), 'redis_connection_errors_total', labels) ?? 0) >= 1, { timeoutMs: 5000, what: 'a connection error is counted' });
 
       redis = await startProcessRedis({ port: redis.port });
-      await waitUntil(() => app.redis.status === 'ready', 10_000, 'the client reconnects');
+      await waitFor(() => app.redis.status === 'ready', { timeoutMs: 10_000, what: 'the client reconnects' });
       await app.redis.get('x');
       // Successful commands after the outage count nothing more.
       text = await scrape(app.app);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postPageSchema, postResultSchema } from '../../shared/posts.ts';
 import { createTestApp, createTestDb, jsonRequest, testPrefix, type TestApp } from '../helpers/app.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { author, createPost } from './helpers.ts';
 
 // Two instances of one deployment: same Redis, same key prefix, same SQL store.
@@ -21,13 +22,6 @@ afterAll(async () => {
 });
 
 const read = async (t: TestApp, id: number) => postResultSchema.parse(await (await jsonRequest(t.app, 'GET', `/posts/${id}`)).json());
-const until = async (what: string, check: () => boolean | Promise<boolean>) => {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > 5000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('the cache generation', () => {
   it('a bump by one instance reaches the other through pub/sub; entries of the old generation are not read again', async () => {
@@ -39,7 +33,7 @@ describe('the cache generation', () => {
     expect(a.services.posts.internals.generation.current()).toBe(before);
 
     a.services.posts.internals.generation.suspect();
-    await until('b to hear the new generation', () => b.services.posts.internals.generation.current() === before + 1);
+    await waitFor(() => b.services.posts.internals.generation.current() === before + 1, { timeoutMs: 5000, what: 'b hears the new generation' });
     expect(a.services.posts.internals.generation.current()).toBe(before + 1);
     expect(await b.redis.exists(b.deps.keys.postEntry(before, post.id))).toBe(1); // still there, never read again
     expect((await read(b, post.id)).source).toBe('database');
@@ -63,9 +57,10 @@ describe('the cache generation', () => {
       spy.mockRestore();
     }
     expect(await a.redis.get(a.deps.keys.postFence(post.id))).toBe('1'); // the fence never moved...
-    await until('both instances on a new generation', () =>
-      [a, b].every((t) => t.services.posts.internals.generation.current() === before + 1),
-    );
+    await waitFor(() => [a, b].every((t) => t.services.posts.internals.generation.current() === before + 1), {
+      timeoutMs: 5000,
+      what: 'both instances are on a new generation',
+    });
     // ...yet neither instance serves the old entry.
     expect((await read(b, post.id)).data.title).toBe('new title');
     expect((await read(a, post.id)).data.title).toBe('new title');
@@ -99,7 +94,7 @@ describe('the tag and author indexes without their marker', () => {
     // Each query below is new to the list cache, so it reaches the index (or SQL).
     expect((await page('/posts?tags=lost,found&limit=11')).data.map((p) => p.id)).toEqual([p1.id]);
     expect((await page(`/users/${writer.id}/posts?limit=11`)).data.map((p) => p.id)).toEqual([p2.id, p1.id]);
-    await until('the index to be rebuilt', async () => (await a.redis.exists(k.postIndexReady())) === 1);
+    await waitFor(async () => (await a.redis.exists(k.postIndexReady())) === 1, { timeoutMs: 5000, what: 'the index is rebuilt' });
     expect((await a.redis.smembers(k.tagPosts('lost'))).map(Number).sort((x, y) => x - y)).toEqual([p1.id, p2.id]);
     expect(await a.redis.smembers(k.tagPosts('found'))).toEqual([String(p1.id)]);
     expect(await a.redis.zrevrange(k.userPosts(writer.id), 0, -1)).toEqual([String(p2.id), String(p1.id)]);
@@ -116,7 +111,7 @@ describe('the tag and author indexes without their marker', () => {
     await a.redis.sadd(k.indexedTags(), 'bogus');
 
     expect((await jsonRequest(a.app, 'PUT', `/posts/${post.id}`, { tags: ['stormy'] }, writer.auth)).status).toBe(200);
-    await until('the repaired index', async () => (await a.redis.exists(k.postIndexReady())) === 1 && (await a.redis.exists(k.tagPosts('bogus'))) === 0);
+    await waitFor(async () => (await a.redis.exists(k.postIndexReady())) === 1 && (await a.redis.exists(k.tagPosts('bogus'))) === 0, { timeoutMs: 5000, what: 'the index is repaired' });
     expect(await a.redis.smembers(k.postTags(post.id))).toEqual(['stormy']);
     expect(await a.redis.exists(k.tagPosts('calm'))).toBe(0);
     expect((await page('/posts?tags=stormy&limit=13')).data.map((p) => p.id)).toEqual([post.id]);

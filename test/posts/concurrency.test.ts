@@ -1,6 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { postResultSchema } from '../../shared/posts.ts';
 import { createTestApp, createTestDb, jsonRequest, testPrefix, type TestApp } from '../helpers/app.ts';
+import { watchRedis } from '../helpers/monitor.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { author, createPost, instrumentedDb } from './helpers.ts';
 
 // One database for the file; each test builds its apps on it, with a counting (and gating) Db.
@@ -34,6 +36,8 @@ async function uncachedPost(t: TestApp) {
   return createPost(t, who.auth, { title: 'hot', content: 'everyone wants this' });
 }
 
+const someLoad = (counted: { loads(): number }) => waitFor(() => counted.loads() > 0, { what: 'a load has started' });
+
 const read = async (t: TestApp, id: number) => {
   const res = await jsonRequest(t.app, 'GET', `/posts/${id}`);
   expect(res.status).toBe(200);
@@ -53,23 +57,33 @@ describe('stampede: concurrent misses on one post cause one SQL load', () => {
   });
 
   it('200 concurrent requests split across two instances: exactly 1 load; the other instance is woken by the pub/sub message, not by its timeout', async () => {
-    const { counted, apps: [a, b] } = await instances(2, { POST_FILL_WAIT_MS: '5000' });
+    const { counted, apps: [a, b] } = await instances(2, { POST_FILL_WAIT_MS: '10000' });
     const post = await uncachedPost(a!);
     counted.resetLoads();
+    // Each instance's flight tries the fill lock once (SET NX): the holder, then the one that waits.
+    const lock = a!.deps.keys.lock('post:');
+    let lockAttempts = 0;
+    const monitor = await watchRedis(inject('redisUrl'), ({ args }) => {
+      if (args[0]?.toLowerCase() === 'set' && args[1]?.startsWith(lock) && args[1].endsWith(`:${post.id}`)) lockAttempts++;
+    });
     // Hold the load, so that both instances are surely waiting on the same miss at once.
     const release = counted.hold();
     const started = performance.now();
     const pending = Promise.all(Array.from({ length: 200 }, (_, i) => read(i % 2 ? b! : a!, post.id)));
-    while (counted.loads() === 0) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 200)); // the other instance's flight is at the lock by now
-    release();
+    try {
+      await someLoad(counted);
+      await waitFor(() => lockAttempts === 2, { what: "the other instance's flight has found the lock taken" });
+    } finally {
+      monitor.stop();
+      release();
+    }
     const answers = await pending;
     const ms = performance.now() - started;
     expect(counted.loads()).toBe(1);
     expect(answers.every((a) => a.data.id === post.id)).toBe(true);
-    // One instance loaded (database); the other read what it stored (cache), well before its 5 s bound.
+    // One instance loaded (database); the other read what it stored (cache), well before its 10 s bound.
     expect(new Set(answers.map((a) => a.source))).toEqual(new Set(['database', 'cache']));
-    expect(ms).toBeLessThan(2500);
+    expect(ms).toBeLessThan(5000);
   });
 
   it('waiters are bounded: when the holder is slower than POST_FILL_WAIT_MS they read SQL themselves', async () => {
@@ -78,14 +92,11 @@ describe('stampede: concurrent misses on one post cause one SQL load', () => {
     counted.resetLoads();
     const release = counted.hold();
     const first = read(a!, post.id);
-    while (counted.loads() === 0) await new Promise((r) => setTimeout(r, 5));
+    await someLoad(counted);
     const started = performance.now();
     const second = read(b!, post.id);
     // b waits 150 ms for a's message, then loads itself (and is held at the gate like a).
-    while (counted.loads() < 2) {
-      expect(performance.now() - started).toBeLessThan(2000);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitFor(() => counted.loads() >= 2, { intervalMs: 5, what: 'b loads itself' });
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
     release();
     expect((await first).data.id).toBe(post.id);
@@ -105,7 +116,7 @@ describe('no stale re-fill', () => {
     // The reader misses, takes the lock and loads version 1, then is held before it can fill.
     const release = counted.hold();
     const slowRead = read(t!, post.id);
-    while (counted.loads() === 0) await new Promise((r) => setTimeout(r, 5));
+    await someLoad(counted);
 
     // Meanwhile the update commits version 2 and invalidates (the fence moves to 2).
     const put = await jsonRequest(t!.app, 'PUT', `/posts/${post.id}`, { title: 'version 2' }, who.auth);

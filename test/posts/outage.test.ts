@@ -7,6 +7,7 @@ import { postPageSchema, postResultSchema } from '../../shared/posts.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { author, createPost, getJson } from './helpers.ts';
 
 // This file stops and restarts its own redis-server (with an append-only file, so what Redis held
@@ -30,13 +31,6 @@ const timedGet = async (path: string, headers: Record<string, string> = {}) => {
   const res = await jsonRequest(t.app, 'GET', path, undefined, headers);
   return { status: res.status, body: (await res.json()) as unknown, ms: performance.now() - started };
 };
-const until = async (what: string, check: () => boolean | Promise<boolean>, ms = 10_000) => {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('Redis stopped mid-test', () => {
   it('reads keep working from SQL, authenticated calls get 503, an SQL update made during the outage is served fresh afterwards, flushed views are kept', async () => {
@@ -54,7 +48,7 @@ describe('Redis stopped mid-test', () => {
     expect(await t.redis.get(staleEntry)).toMatch(/"before the outage"/);
 
     await redis.stop();
-    await until('the connection to drop', () => t.redis.status !== 'ready');
+    await waitFor(() => t.redis.status !== 'ready', { what: 'the connection drops' });
 
     // Reads: served from SQL, fast, whatever the route.
     const one = await timedGet(`/posts/${post.id}`);
@@ -93,7 +87,7 @@ describe('Redis stopped mid-test', () => {
     await t.db.query(`update posts set title = 'changed during the outage', version = version + 1, updated_at = now() where id = $1`, [post.id]);
 
     redis = await startProcessRedis({ port: redis.port, dir, appendOnly: true });
-    await until('the cache to be in use again', () => t.services.posts.internals.generation.current() !== null);
+    await waitFor(() => t.services.posts.internals.generation.current() !== null, { what: 'the cache is in use again' });
     expect(postResultSchema.parse((await timedGet(`/posts/${post.id}`)).body)).toMatchObject({ source: 'database', data: { title: 'changed during the outage' } });
     expect(postResultSchema.parse((await timedGet(`/posts/${post.id}`)).body)).toMatchObject({ source: 'cache', data: { title: 'changed during the outage' } });
     // The pre-outage entry survived in Redis, unreachable: the new generation is what keeps it from being served.

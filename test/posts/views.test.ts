@@ -3,6 +3,7 @@ import { hourEpoch, TRENDING_BUCKET_TTL_MS } from '../../server/redis/keys.ts';
 import { createTestApp, createTestDb, jsonRequest, type TestApp } from '../helpers/app.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
 import { watchRedis } from '../helpers/monitor.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { author, createPost, getJson } from './helpers.ts';
 
 let t: TestApp;
@@ -40,7 +41,7 @@ describe('recording a view', () => {
       // Three concurrent reads: their views are buffered together and leave as one call.
       await Promise.all([view(post.id), view(post.id), view(post.id)]);
       await t.services.posts.internals.recorder.send();
-      await new Promise((r) => setTimeout(r, 100)); // MONITOR lines arrive asynchronously
+      await monitor.caughtUp(t.redis);
     } finally {
       monitor.stop();
     }
@@ -186,12 +187,8 @@ describe('the flush task', () => {
       const post = await createPost(app, who.auth, { title: 'background', content: 'c' });
       app.background.forEach((task) => task.start());
       for (let i = 0; i < 3; i++) expect((await jsonRequest(app.app, 'GET', `/posts/${post.id}`)).status).toBe(200);
-      const started = Date.now();
       const durable = async () => Number((await db.query<{ views: number }>('select views from posts where id = $1', [post.id]))[0]?.views);
-      while ((await durable()) < 3) {
-        expect(Date.now() - started).toBeLessThan(3000);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      await waitFor(async () => (await durable()) >= 3, { timeoutMs: 3000, what: 'the flush task has written the 3 views to SQL' });
       // Views right before shutdown are not lost: stopping flushes them.
       for (let i = 0; i < 2; i++) expect((await jsonRequest(app.app, 'GET', `/posts/${post.id}`)).status).toBe(200);
       await app.close();

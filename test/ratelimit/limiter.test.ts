@@ -5,6 +5,7 @@ import { createLogger } from '../../server/logger.ts';
 import { closeRedis, createRedis } from '../../server/redis/client.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { testPrefix } from '../helpers/app.ts';
+import { clockReaches, waitFor } from '../helpers/wait.ts';
 import { watchRedis, type MonitoredCommand } from '../helpers/monitor.ts';
 import { logSize, readLog, storedRuns } from './log.ts';
 
@@ -113,13 +114,13 @@ describe('exact at the window edge', () => {
     const limiter = limiterFor([{ limit, windowMs }]);
     const id = identity();
     // A fixed one-second window would reset at the next whole second and let 2x through.
-    while (Date.now() % 1000 < 850) await sleep(5);
+    await waitFor(() => Date.now() % 1000 >= 850, { intervalMs: 5, what: 'the clock is 850 ms into a second' });
     const firstSent = Date.now();
     const first = await Promise.all(Array.from({ length: limit }, () => limiter.limit(id)));
     const firstAnswered = Date.now() + 1;
     expect(first.every((r) => r.allowed)).toBe(true);
 
-    await sleep(1050 - (Date.now() % 1000)); // 50 ms into the next second
+    await clockReaches(Math.floor(firstSent / 1000) * 1000 + 1050, '50 ms into the next second');
     const secondSent = Date.now();
     const second = await Promise.all(Array.from({ length: limit }, () => limiter.limit(id)));
     const secondAnswered = Date.now() + 1;
@@ -131,7 +132,8 @@ describe('exact at the window edge', () => {
     }
     const wait = Math.max(...second.map((r) => r.retryAfterMs));
 
-    await sleep(wait + 5);
+    // Redis answered the second burst before `secondAnswered`: its wait runs out by this point.
+    await clockReaches(secondAnswered + wait + 5, 'the end of the reported wait');
     const third = await Promise.all(Array.from({ length: limit }, () => limiter.limit(id)));
     expect(third.filter((r) => r.allowed)).toHaveLength(limit);
   });
@@ -175,10 +177,13 @@ describe('several windows in one policy', () => {
   const policy = [{ limit: 3, windowMs: 400 }, { limit: 5, windowMs: 86_400_000 }];
   const short = (id: string) => keys.rateLimit('multi', id, '400ms');
   const daily = (id: string) => keys.rateLimit('multi', id, '1d');
+  /** Units of the log still inside the window by Redis' clock (readLog gives ms; a unit leaves at its time + window). */
   const inWindow = async (key: string, windowMs: number) => {
     const [s, us] = await redis.time();
-    return (await readLog(redis, key)).filter((time) => time > Number(s) * 1e6 + Number(us) - windowMs * 1000).length;
+    const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    return (await readLog(redis, key)).filter((time) => time > now - windowMs).length;
   };
+  const shortWindowEmpty = (id: string) => waitFor(async () => (await inWindow(short(id), 400)) === 0, { what: 'the short window has slid past its units' });
 
   it('a request refused by the short window spends nothing from the daily one', async () => {
     const limiter = limiterFor(policy, 'multi');
@@ -195,11 +200,11 @@ describe('several windows in one policy', () => {
     const limiter = limiterFor(policy, 'multi');
     const id = identity();
     for (let i = 0; i < 3; i++) await limiter.limit(id);
-    await sleep(450);
+    await shortWindowEmpty(id);
     // The figures describe the window with the fewest units left: now the daily one.
     expect(await limiter.limit(id)).toMatchObject({ allowed: true, remaining: 1, window: 1, limit: 5 });
     expect(await limiter.limit(id)).toMatchObject({ allowed: true, remaining: 0, window: 1, limit: 5 });
-    await sleep(450);
+    await shortWindowEmpty(id);
     const refused = await limiter.limit(id);
     expect(refused).toMatchObject({ allowed: false, window: 1, limit: 5, remaining: 0 });
     expect(refused.retryAfterMs).toBeGreaterThan(86_400_000 - 5_000);
@@ -239,7 +244,8 @@ describe('peek', () => {
     await limiter.limit(id);
     await limiter.limit(id);
     const before = { log: await readLog(redis, key), ttl: await redis.pttl(key) };
-    await sleep(20);
+    // Far enough below its start that a renewal (back up to the window) would show.
+    await waitFor(async () => (await redis.pttl(key)) <= before.ttl - 20, { what: 'the TTL has run down 20 ms' });
     for (let i = 0; i < 5; i++) expect(await limiter.peek(id)).toMatchObject({ allowed: true, remaining: 2 });
     expect(await readLog(redis, key)).toEqual(before.log);
     expect(await redis.pttl(key)).toBeLessThan(before.ttl);
@@ -258,6 +264,7 @@ describe('memory', () => {
     const limiter = limiterFor([{ limit: 3, windowMs }], 'flat');
     const perRound = 250;
     const seen: number[] = [];
+    let lastRound = 0;
     for (let round = 0; round < 8; round++) {
       await Promise.all(Array.from({ length: perRound }, (_, i) => limiter.limit(`ip:10.${round}.${i >> 8}.${i & 255}`)));
       const found = (await limiterKeys()).filter((k) => k.includes('rl:flat:'));
@@ -265,12 +272,13 @@ describe('memory', () => {
       // -2: expired between SCAN and PTTL, 0: expiring as PTTL ran (a busy Redis); -1 (no TTL) would be a leak.
       expect(ttls.filter((t) => t === -1 || t > windowMs + 1)).toEqual([]);
       seen.push(found.length);
-      await sleep(200);
+      lastRound = Date.now();
+      await sleep(200); // pacing: the rounds spread over several windows
     }
     expect(Math.min(...seen)).toBeGreaterThan(0); // the scan sees the limiter's keys
     // 2,000 identities went through; at any time only those of about the last window had a key.
     expect(Math.max(...seen)).toBeLessThanOrEqual(2 * perRound);
-    await sleep(windowMs + 50);
+    await clockReaches(lastRound + windowMs + 50, 'a window after the last round');
     expect((await limiterKeys()).filter((k) => k.includes('rl:flat:'))).toEqual([]);
   });
 });
@@ -283,7 +291,9 @@ describe('the log', () => {
     const key = keys.rateLimit('log', id);
     let allowed = 0;
     const sizes: number[] = [];
-    for (const started = Date.now(); Date.now() - started < 5 * windowMs; await sleep(10)) {
+    // Five windows, and on a slow machine more until enough were allowed (at most 10 s).
+    const enough = (elapsed: number) => (elapsed >= 5 * windowMs && allowed > 6) || elapsed >= 10_000;
+    for (const started = Date.now(); !enough(Date.now() - started); await sleep(10)) {
       if ((await limiter.limit(id)).allowed) allowed++;
       sizes.push(await logSize(redis, key));
     }
@@ -314,7 +324,9 @@ describe('busy logs', () => {
     const id = identity();
     const key = keys.rateLimit('bounded', id);
     const runs: number[] = [];
-    for (const started = Date.now(); Date.now() - started < 8 * windowMs; ) {
+    // Eight windows, and on a slow machine more until enough decisions were made (at most 10 s).
+    const enough = (elapsed: number) => (elapsed >= 8 * windowMs && runs.length > 50) || elapsed >= 10_000;
+    for (const started = Date.now(); !enough(Date.now() - started); ) {
       expect((await limiter.limit(id)).allowed).toBe(true);
       runs.push(await storedRuns(redis, key));
     }
@@ -341,17 +353,12 @@ describe('busy logs', () => {
     await redis.set(key, runs, 'PX', 60_000);
     const bytesBefore = await redis.strlen(key);
     const seen: MonitoredCommand[] = [];
-    const marker = `after-${id}`;
-    let markerSeen: () => void;
-    const markerArrived = new Promise<void>((resolve) => (markerSeen = resolve));
     const monitor = await watchRedis(inject('redisUrl'), (c) => {
       if (c.source === 'lua' && c.args[1] === key) seen.push(c);
-      if (c.args[0]?.toLowerCase() === 'echo' && c.args[1] === marker) markerSeen();
     });
     try {
       expect(await limiter.limit(id)).toMatchObject({ allowed: true, remaining: 100_000 - 2001 });
-      await redis.echo(marker); // MONITOR reports in order: the script's commands come before it
-      await markerArrived;
+      await monitor.caughtUp(redis); // the script's commands are reported before the marker
     } finally {
       monitor.stop();
     }

@@ -3,12 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorResponseSchema } from '../../shared/errors.ts';
 import { jsonRequest, type TestApp } from '../helpers/app.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { createLimitedApp } from './apps.ts';
 
 // This file freezes, stops and restarts its own redis-server, so it never disturbs the shared one.
 let redis: Awaited<ReturnType<typeof startProcessRedis>>;
 let t: TestApp;
 const TIMEOUT_MS = 200;
+// How long Redis stays frozen: far longer than the decision timeout, so an answer that waited for
+// Redis shows, however slow a busy machine makes the requests.
+const PAUSE_MS = 4000;
 
 beforeAll(async () => {
   redis = await startProcessRedis();
@@ -52,7 +56,7 @@ describe('Redis unavailable', () => {
 
     // CLIENT PAUSE: Redis accepts connections but answers nothing, like a stalled server.
     const admin = new Redis(redis.url);
-    await admin.client('PAUSE', 1500, 'ALL');
+    await admin.client('PAUSE', PAUSE_MS, 'ALL');
     const pausedAt = Date.now();
     try {
       const answers = await Promise.all([
@@ -62,7 +66,7 @@ describe('Redis unavailable', () => {
       ]);
       for (const { ms } of answers) {
         expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
-        expect(ms).toBeLessThan(TIMEOUT_MS + 300);
+        expect(ms).toBeLessThan(PAUSE_MS / 2); // answered at the decision timeout, not when Redis answers again
       }
       const [r1, r2, r3, login1, login2, register, write] = answers.map((a) => a.res);
       for (const res of [r1!, r2!, r3!]) {
@@ -72,7 +76,7 @@ describe('Redis unavailable', () => {
       for (const res of [login1!, login2!, register!]) await expectRefusedClosed(res);
       // Writes fail open by default: the real create route is reached and refuses the anonymous caller.
       expect(write!.status).toBe(401);
-      expect(Date.now() - pausedAt).toBeLessThan(1500); // all of that happened while Redis was frozen
+      expect(Date.now() - pausedAt).toBeLessThan(PAUSE_MS); // all of that happened while Redis was frozen
     } finally {
       admin.disconnect();
     }
@@ -91,7 +95,8 @@ describe('Redis unavailable', () => {
     ]);
 
     // Once Redis answers again, decisions (and headers) are back, and the recovery is logged once.
-    await new Promise((r) => setTimeout(r, Math.max(0, pausedAt + 1600 - Date.now())));
+    const probe = new Redis(redis.url);
+    await probe.ping().finally(() => probe.disconnect()); // a paused Redis holds the reply until the pause is over
     const back = await timed('GET', '/posts');
     expect(back.res.status).toBe(200);
     expect(back.res.headers.get('ratelimit-limit')).toBe('100');
@@ -101,7 +106,7 @@ describe('Redis unavailable', () => {
   it('stopped Redis: refused at once, so reads pass and login is 503 well within the timeout; recovers after a restart', async () => {
     const before = t.services.rateLimit.stats();
     await redis.stop();
-    while (connection() === 'ready') await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => connection() !== 'ready', { what: 'the app sees Redis gone' });
 
     const read = await timed('GET', '/posts');
     expect(read.res.status).toBe(200);
@@ -113,11 +118,7 @@ describe('Redis unavailable', () => {
     expect(t.services.rateLimit.stats().login.fail_closed).toBe(before.login.fail_closed + 1);
 
     redis = await startProcessRedis({ port: redis.port });
-    const restartedAt = Date.now();
-    while (connection() !== 'ready') {
-      expect(Date.now() - restartedAt).toBeLessThan(10_000);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(() => connection() === 'ready', { what: 'the app has reconnected' });
     const back = await timed('POST', '/auth/login');
     // The real login route refuses the empty body (400): reaching it shows the limiter let it through.
     expect(back.res.status).toBe(400);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meSchema } from '../../shared/auth.ts';
-import { call, health, logIn, signUp, waitUntil } from './api.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { call, health, logIn, signUp, timedWait } from './api.ts';
 import { recordFigures } from './figures.ts';
 import { countWhere, startLoad, statuses, type RunningLoad } from './load.ts';
 import { scanAll, startStack, type Stack } from './stack.ts';
@@ -46,12 +47,12 @@ describe('Redis restarted with AOF on', () => {
     const restarts: Record<string, { reconnectMs: number[]; sessionsAfter: number }> = {};
     for (const how of ['SIGTERM', 'SIGKILL'] as const) {
       await stack!.stopRedis(how);
-      await Promise.all([a, b].map((base) => waitUntil(`${base} to notice`, async () => (await health(base)) === 'degraded')));
+      await Promise.all([a, b].map((base) => timedWait(async () => (await health(base)) === 'degraded', { timeoutMs: 20_000, what: `${base} notices` })));
       await stack!.startRedisAgain();
       const restartedAt = performance.now();
       const reconnectMs = await Promise.all(
         [a, b].map(async (base) => {
-          await waitUntil(`${base} to report ok`, async () => (await health(base)) === 'ok');
+          await waitFor(async () => (await health(base)) === 'ok', { timeoutMs: 20_000, what: `${base} reports ok` });
           return Math.round(performance.now() - restartedAt);
         }),
       );

@@ -1,5 +1,6 @@
 import { loginResultSchema } from '../../shared/auth.ts';
 import { postSchema } from '../../shared/posts.ts';
+import { waitFor, type WaitOptions } from '../helpers/wait.ts';
 
 /** Small HTTP helpers over real sockets to the instances (the load itself runs in load-worker.ts). */
 
@@ -52,15 +53,9 @@ export async function health(base: string): Promise<string> {
   }
 }
 
-/**
- * Polls `check` every 25 ms until it holds; resolves with the milliseconds it took, fails after
- * `timeoutMs` with `what` in the message.
- */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<number> {
+/** Waits as `waitFor` does; resolves with the milliseconds it took (the figures report them). */
+export async function timedWait(condition: () => unknown, options: WaitOptions): Promise<number> {
   const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitFor(condition, options);
   return Math.round(performance.now() - started);
 }

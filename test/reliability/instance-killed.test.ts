@@ -5,7 +5,9 @@ import { ANALYTICS_GROUP } from '../../server/features/analytics/analytics.servi
 import { hourOf, lastHours, streamIdTime } from '../../server/features/analytics/calendar.ts';
 import { createKeys } from '../../server/redis/keys.ts';
 import { produce, sampleEvents } from '../analytics/helpers.ts';
-import { call, createPost, signUp, waitUntil } from './api.ts';
+import { freeze } from '../helpers/process.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { call, createPost, signUp, timedWait } from './api.ts';
 import { recordFigures } from './figures.ts';
 import { countWhere, isFailure, startLoad, statuses, type LoadResult, type RunningLoad } from './load.ts';
 import { postCount, startStack, type Stack } from './stack.ts';
@@ -62,7 +64,7 @@ describe('an API instance killed (SIGKILL) mid-load', () => {
       requestTimeoutMs: 5000,
     });
     const before = await postCount(db);
-    await waitUntil('writes under load', async () => (await postCount(db)) >= before + 20);
+    await waitFor(async () => (await postCount(db)) >= before + 20, { timeoutMs: 20_000, what: 'writes land under load' });
     // A backlog for the consumers (both instances work through it, 10 entries a batch), besides the
     // post events the load's writes add.
     const produced: AppEvent[] = sampleEvents(3000);
@@ -72,8 +74,8 @@ describe('an API instance killed (SIGKILL) mid-load', () => {
     const pid = victim.child.pid!;
     let held: { consumer: string; ids: string[] } | undefined;
     for (let attempt = 0; attempt < 400 && !held; attempt++) {
-      process.kill(pid, 'SIGSTOP');
-      await pause(20);
+      await freeze(pid);
+      await pause(20); // what it sent before it stopped reaches Redis
       const consumers = ((await probe.xinfo('CONSUMERS', stream, ANALYTICS_GROUP).catch(() => [])) as unknown[][]).map(pairs);
       const mine = consumers.find((c) => String(c.name).includes(`-${pid}-`) && Number(c.pending) > 0);
       if (mine) {
@@ -99,16 +101,16 @@ describe('an API instance killed (SIGKILL) mid-load', () => {
       const consumers = ((await probe.xinfo('CONSUMERS', stream, ANALYTICS_GROUP)) as unknown[][]).map(pairs);
       return Number(consumers.find((c) => c.name === consumer)?.pending ?? 0) === 0;
     };
-    const reclaimMs = await waitUntil("A's entries to be claimed and acknowledged", () => noneLeftFor(held!.consumer), 20_000);
+    const reclaimMs = await timedWait(() => noneLeftFor(held!.consumer), { timeoutMs: 20_000, what: "A's entries are claimed and acknowledged" });
     // The load keeps going against B alone for a while after the kill.
     const atKill = await postCount(db);
-    await waitUntil('writes through B after the kill', async () => (await postCount(db)) >= atKill + 40);
+    await waitFor(async () => (await postCount(db)) >= atKill + 40, { timeoutMs: 20_000, what: 'writes land through B after the kill' });
     const result: LoadResult = await load.stop();
-    const drainMs = await waitUntil('the group backlog to drain', async () => {
+    const drainMs = await timedWait(async () => {
       const [count] = (await probe.xpending(stream, ANALYTICS_GROUP)) as [number, ...unknown[]];
       const group = ((await probe.xinfo('GROUPS', stream)) as unknown[][]).map(pairs).find((g) => g.name === ANALYTICS_GROUP);
       return Number(count) === 0 && Number(group?.lag ?? 1) === 0;
-    }, 30_000);
+    }, { timeoutMs: 30_000, what: 'the group backlog is drained' });
 
     // B: not one failure, whatever A was doing.
     expect(countWhere(result, isFailure, undefined, b), JSON.stringify({ counts: result.counts, errors: result.errors })).toBe(0);
@@ -137,10 +139,10 @@ describe('an API instance killed (SIGKILL) mid-load', () => {
       return { entries, expected, viewEntriesExtra, counted };
     };
     let seen = await readBoth();
-    await waitUntil('the counts to be in step with the stream', async () => {
+    await waitFor(async () => {
       seen = await readBoth();
       return JSON.stringify(Object.entries(seen.counted).sort()) === JSON.stringify(Object.entries(seen.expected).sort());
-    }, 10_000).catch(() => undefined); // the assertions below say what differs
+    }, { timeoutMs: 10_000, what: 'the counts are in step with the stream' }).catch(() => undefined); // the assertions below say what differs
     const { entries, expected, viewEntriesExtra, counted } = seen;
     expect(entries.length).toBeLessThan(10_000);
     expect(counted).toEqual(expected);

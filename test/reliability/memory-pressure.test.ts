@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meSchema } from '../../shared/auth.ts';
 import { createKeys } from '../../server/redis/keys.ts';
-import { call, createPost, logIn, signUp, waitUntil } from './api.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { call, createPost, logIn, signUp } from './api.ts';
 import { recordFigures } from './figures.ts';
 import { scanAll, startStack, type Stack } from './stack.ts';
 
@@ -80,7 +81,7 @@ describe(`memory pressure (maxmemory ${MAX_MEMORY}, volatile-ttl)`, () => {
     }
 
     const evicted = await info('stats', 'evicted_keys');
-    await waitUntil('a notification for every eviction', () => watch.evicted.length >= evicted, 5000);
+    await waitFor(() => watch.evicted.length >= evicted, { timeoutMs: 5000, what: 'a notification has come for every eviction' });
     watch.stop();
     const evictedKinds: Record<string, number> = {};
     for (const key of watch.evicted) evictedKinds[kindOf(key)] = (evictedKinds[kindOf(key)] ?? 0) + 1;

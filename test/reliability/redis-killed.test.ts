@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postResultSchema } from '../../shared/posts.ts';
-import { call, createPost, health, signUp, waitUntil } from './api.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { call, createPost, health, signUp, timedWait } from './api.ts';
 import { countWhere, is5xx, startLoad, statuses, type RunningLoad } from './load.ts';
 import { recordFigures } from './figures.ts';
 import { postCount, scanAll, startStack, type Stack } from './stack.ts';
@@ -46,15 +47,15 @@ describe('Redis killed (SIGKILL) for 10 s under mixed load', () => {
       requestTimeoutMs: 5000,
     });
     // The load is running once its writes land in SQL.
-    await waitUntil('writes under load', async () => (await postCount(db)) >= postsBefore + 10);
+    await waitFor(async () => (await postCount(db)) >= postsBefore + 10, { timeoutMs: 20_000, what: 'writes land under load' });
 
     const killedAt = performance.now();
     await stack!.stopRedis('SIGKILL');
-    const detectMs = await Promise.all([a, b].map((base) => waitUntil(`${base} to report degraded`, async () => (await health(base)) === 'degraded')));
+    const detectMs = await Promise.all([a, b].map((base) => timedWait(async () => (await health(base)) === 'degraded', { timeoutMs: 20_000, what: `${base} reports degraded` })));
 
     // Behind the app's back: the post changes in SQL while its old copy sits in the (dead) Redis' AOF.
     await db.query(`update posts set title = 'changed during the outage', version = version + 1, updated_at = now() where id = $1`, [watched]);
-    await waitUntil('the outage to last 10 s', () => performance.now() - killedAt >= OUTAGE_MS, OUTAGE_MS + 1000);
+    await waitFor(() => performance.now() - killedAt >= OUTAGE_MS, { timeoutMs: OUTAGE_MS + 1000, what: 'the outage has lasted 10 s' });
     await stack!.startRedisAgain(); // same port, same AOF
     const restartedAt = performance.now();
     // The old cached copy came back with the AOF: the test would prove nothing without it.
@@ -64,13 +65,13 @@ describe('Redis killed (SIGKILL) for 10 s under mixed load', () => {
 
     const reconnectMs = await Promise.all(
       [a, b].map(async (base) => {
-        await waitUntil(`${base} to report ok`, async () => (await health(base)) === 'ok');
+        await waitFor(async () => (await health(base)) === 'ok', { timeoutMs: 20_000, what: `${base} reports ok` });
         return Math.round(performance.now() - restartedAt);
       }),
     );
     // Writes succeed again before the load stops.
     const postsAtRestart = await postCount(db);
-    await waitUntil('writes after the restart', async () => (await postCount(db)) >= postsAtRestart + 10);
+    await waitFor(async () => (await postCount(db)) >= postsAtRestart + 10, { timeoutMs: 20_000, what: 'writes land after the restart' });
     const result = await load.stop();
 
     // No stale entry: each instance serves the post as SQL has it, from SQL or from a new cache entry.

@@ -3,7 +3,7 @@ import { errorResponseSchema } from '../../shared/errors.ts';
 import { DEMO, login } from '../auth/helpers.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
 import { startProcessRedis } from '../helpers/redis.ts';
-import { waitUntil } from './api.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { recordFigures } from './figures.ts';
 
 // A stalled Redis (SIGSTOP: connections stay open, nothing is answered) under a stream of
@@ -83,7 +83,7 @@ describe('Redis stalled under a stream of requests', () => {
   });
 
   it('serves again once Redis answers: the analytics read is 200 and the login limit decides', async () => {
-    await waitUntil('the analytics read to answer 200', async () => (await jsonRequest(t.app, 'GET', `/analytics/posts/${postId}`)).status === 200, 10_000);
+    await waitFor(async () => (await jsonRequest(t.app, 'GET', `/analytics/posts/${postId}`)).status === 200, { timeoutMs: 10_000, what: 'the analytics read to answer 200' });
     const res = await jsonRequest(t.app, 'POST', '/auth/login', DEMO);
     expect(res.status).toBe(200);
     expect(res.headers.get('ratelimit-limit')).toBe('1000');

@@ -9,6 +9,7 @@ import { mergedKeys, windowPlan } from '../../server/features/trending/trending-
 import { createCaller } from '../../server/router.ts';
 import { scanKeys } from '../auth/helpers.ts';
 import { createTestApp, jsonRequest, type TestApp } from '../helpers/app.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { author, createPost, getJson, type PostJson } from '../posts/helpers.ts';
 
 // The app's clock starts on an hour boundary (a little ahead of real time, so sessions stay valid
@@ -165,7 +166,7 @@ describe('the merge cache', () => {
 
       await hit(2);
       expect(await views()).toBe(1); // the cached merge answers
-      await new Promise((r) => setTimeout(r, 1100));
+      await waitFor(async () => (await cached.redis.exists(merged)) === 0, { what: 'the cached merge has expired (its TTL is at most 1 s)' });
       expect(await views()).toBe(3);
     } finally {
       await cached.close();
