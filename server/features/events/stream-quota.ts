@@ -9,7 +9,7 @@ export function streamHolder(userId: number | undefined, clientIp: string): stri
 }
 
 /** Seconds a refused client is told to wait: streams are long-lived, so a slot frees when one of its own closes. */
-export const PER_CLIENT_RETRY_AFTER = 5;
+const PER_CLIENT_RETRY_AFTER = 5;
 
 /**
  * The live streams each holder has open on this instance, capped at `maxPerHolder`
@@ -46,11 +46,6 @@ export class StreamQuota {
     const held = this.open.get(holder) ?? 0;
     if (held <= 1) this.open.delete(holder);
     else this.open.set(holder, held - 1);
-  }
-
-  /** Streams `holder` holds now. */
-  held(holder: string): number {
-    return this.open.get(holder) ?? 0;
   }
 
   /** Holders with at least one stream open (what a leak would show). */
