@@ -1,8 +1,9 @@
+import { HOUR_MS } from '../../redis/keys.ts';
+
 /**
  * The time buckets analytics keys are named by: UTC days (`2026-01-07`) and UTC hours
  * (`2026-01-07T13`). Every instance names a bucket alike whatever its time zone.
  */
-const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /** The last day named, kept: every authenticated request asks for today's. */
