@@ -46,5 +46,5 @@ describe('tutorial curl examples against a real server process', () => {
     expect(running.output()).not.toContain(login.sessionId.split('.')[1]);
     expect(running.output()).not.toContain('password123');
     running = undefined;
-  }, 60_000);
+  }, 150_000);
 });

@@ -306,7 +306,7 @@ describe('pub/sub, live events and health on the cluster', () => {
     } finally {
       await running.stop();
     }
-  }, 60_000);
+  }, 150_000);
 
   it('after SCRIPT FLUSH on every master (as after a restart or failover), script calls fall back from EVALSHA to EVAL', async () => {
     await Promise.all(a.redis.nodes('master').map((node) => node.script('FLUSH')));

@@ -56,5 +56,5 @@ describe.each(Object.entries(entries))('%s entry', (_, command) => {
     expect(trpcRest.at(-1)).toMatchObject({ event: 'return' });
     expect(running.output()).not.toMatch(/timed out|error/i);
     running = undefined;
-  }, 60_000);
+  }, 150_000);
 });

@@ -60,6 +60,12 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp<
     DATABASE_URL: 'memory://',
     // Feature tests send far more than 100 requests from one address; rate-limit tests turn it on.
     RATE_LIMIT_ENABLED: 'false',
+    // The request path's budgets are production latencies. On a machine running two suites at once
+    // they would turn feature tests into timing tests; the tests of the budgets set their own.
+    REDIS_COMMAND_TIMEOUT_MS: '5000',
+    RATE_LIMIT_TIMEOUT_MS: '5000',
+    POST_CACHE_TIMEOUT_MS: '5000',
+    POST_FILL_WAIT_MS: '5000',
     ...opts.env,
   });
   const logs: string[] = [];

@@ -24,7 +24,7 @@ export const nodeEntry = [process.execPath, '--import', 'tsx', 'server/main.node
  * Starts a server entry as a real process on 127.0.0.1 and waits until /health answers.
  * `command` is e.g. `nodeEntry`.
  */
-export async function startServerProcess(command: string[], env: Record<string, string>, port: number, timeoutMs = 45_000): Promise<ServerProcess> {
+export async function startServerProcess(command: string[], env: Record<string, string>, port: number, timeoutMs = 90_000): Promise<ServerProcess> {
   const [bin, ...args] = command;
   const child = spawn(bin!, args, {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },

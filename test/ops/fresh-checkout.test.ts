@@ -22,5 +22,5 @@ describe('a fresh checkout with REDIS_URL set', () => {
       await running.stop();
       rmSync(root, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 150_000);
 });

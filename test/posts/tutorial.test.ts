@@ -83,5 +83,5 @@ describe("the tutorial's curl sequence for posts", () => {
     expect(await sh(`curl -s -o /dev/null -w '%{header_json}' http://localhost:${port}/posts/1`)).toMatch(/"ratelimit-limit":\["100"\]/);
     expect(await proc.stop()).toBe(0);
     proc = undefined;
-  }, 120_000);
+  }, 180_000);
 });

@@ -122,7 +122,7 @@ export async function startStack(opts: { redis?: RedisOptions; env?: Record<stri
     const ports = await Promise.all(Array.from({ length: opts.instances ?? 2 }, () => freePort()));
     // allSettled, not all: when one fails to start, the ones that did are still stopped below.
     const starting = await Promise.allSettled(
-      ports.map((port) => startServerProcess([process.execPath, '--import', 'tsx', 'server/main.node.ts'], env, port, 60_000)),
+      ports.map((port) => startServerProcess([process.execPath, '--import', 'tsx', 'server/main.node.ts'], env, port)),
     );
     const instances: ServerProcess[] = [];
     for (const outcome of starting) {

@@ -50,5 +50,5 @@ describe.each(Object.entries(entries))('%s entry', (runtime, command) => {
     expect(await running.stop()).toBe(0);
     expect(running.output()).not.toMatch(/error/i);
     running = undefined;
-  }, 60_000);
+  }, 150_000);
 });
