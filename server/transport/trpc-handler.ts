@@ -1,12 +1,14 @@
-import type { AnyTRPCRouter } from '@trpc/server';
+import type { AnyTRPCRouter, TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import type { MiddlewareHandler } from 'hono';
+import type { Context as HonoContext, MiddlewareHandler } from 'hono';
 import { contextFromHono } from '../context.ts';
 import type { AppEnv } from '../http-env.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { authenticate } from '../middleware/preflight.ts';
 import type { Services } from '../services.ts';
 import { isJson, notJsonError } from './media-type.ts';
+import { json } from './response.ts';
+import { runSingleQuery, singleQueryOf } from './trpc-single-query.ts';
 
 export interface TrpcHandlerOptions {
   /** The app's router (tests may mount a purpose-built one with the same context). */
@@ -21,29 +23,36 @@ export interface TrpcHandlerOptions {
 
 /** Serves the tRPC router from Hono; the context is what Hono's middleware resolved for the request. */
 export function trpcHandler({ router, deps, services, endpoint, maxBatchSize }: TrpcHandlerOptions): MiddlewareHandler<AppEnv> {
+  const contextFor = async (c: HonoContext<AppEnv>, token?: string) => {
+    // A refusal decided by middleware fails every call of the request, in tRPC's format. So
+    // does a POST body not declared JSON: tRPC itself refuses most types (415) but reads
+    // multipart/form-data and octet streams, which other sites' pages can send and no procedure takes.
+    const refusal = c.get('preflight').refusal ?? (c.req.method === 'POST' && !isJson(c.req.header('content-type')) ? notJsonError() : undefined);
+    if (refusal) throw refusal;
+    const ctx = contextFromHono(c, deps, services);
+    // Subscriptions over SSE cannot send headers: their token comes as connectionParams { token }.
+    if (ctx.credential || !token) return ctx;
+    return { ...ctx, ...(await authenticate(services.auth.sessions, token, 'connectionParams', ctx.log)) };
+  };
+  const logFailure = (c: HonoContext<AppEnv>, error: TRPCError, path: string | undefined) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') c.get('log').error('procedure failed', { path, err: error.cause ?? error });
+  };
+
   return async function trpc(c) {
+    const single = c.req.method === 'GET' && !streamingAsked(c) ? singleQueryOf(router, endpoint, c.req.url) : undefined;
+    if (single) {
+      const answer = await runSingleQuery(router, single, () => contextFor(c));
+      if (answer.error) logFailure(c, answer.error, single.path);
+      c.get('headers').vary = 'trpc-accept, accept';
+      return json(c, answer.body, answer.status);
+    }
     const res = await fetchRequestHandler({
       endpoint,
       req: c.req.raw,
       router,
       maxBatchSize,
-      createContext: async ({ info }) => {
-        // A refusal decided by middleware fails every call of the request, in tRPC's format. So
-        // does a POST body not declared JSON: tRPC itself refuses most types (415) but reads
-        // multipart/form-data and octet streams, which other sites' pages can send and no procedure takes.
-        const refusal = c.get('preflight').refusal ?? (c.req.method === 'POST' && !isJson(c.req.header('content-type')) ? notJsonError() : undefined);
-        if (refusal) throw refusal;
-        const ctx = contextFromHono(c, deps, services);
-        // Subscriptions over SSE cannot send headers: their token comes as connectionParams { token }.
-        const token = info.connectionParams?.token;
-        if (ctx.credential || !token) return ctx;
-        return { ...ctx, ...(await authenticate(services.auth.sessions, token, 'connectionParams', ctx.log)) };
-      },
-      onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') {
-          c.get('log').error('procedure failed', { path, err: error.cause ?? error });
-        }
-      },
+      createContext: ({ info }) => contextFor(c, info.connectionParams?.token),
+      onError: ({ error, path }) => logFailure(c, error, path),
     });
     // tRPC answers a request it refuses before any procedure runs (an unsupported content type, a
     // refusal raised from createContext) with a JSON error body but no content type, which the
@@ -56,4 +65,9 @@ export function trpcHandler({ router, deps, services, endpoint, maxBatchSize }: 
     // request's header bag by requestContext.
     return res;
   };
+}
+
+/** tRPC's streaming responses (`trpc-accept` or an Accept of application/jsonl) are the adapter's. */
+function streamingAsked(c: HonoContext<AppEnv>): boolean {
+  return c.req.header('trpc-accept') !== undefined || (c.req.header('accept')?.includes('application/jsonl') ?? false);
 }
