@@ -117,7 +117,7 @@ export interface DocumentMeta {
  * the dialect of OpenAPI 3.1: request parts as the schema's input (what a caller may send), answers
  * as its output. What the request path adds to every route is added here, from the definition's
  * flags: X-Request-Id on every answer; on rate-limited routes the RateLimit headers and the 429;
- * on body routes 413 and 415; on routes with input 400; on routes needing a session 401. Throws on
+ * on routes that may carry a body 413, on body routes 415; on routes with input 400; on routes needing a session 401. Throws on
  * a definition that cannot be right (a duplicate route, a path parameter without a schema, a tag
  * without a description), so a mistake fails every test that builds the app.
  */
@@ -191,10 +191,9 @@ function operation(route: RouteDoc, schemas: Record<string, JsonSchema>): Operat
   const hasInput = parameters.length > 0 || route.request?.body !== undefined;
   if (hasInput) responses['400'] ??= error('Invalid input: `details` names each field');
   if (route.auth === true) responses['401'] ??= error('No valid session');
-  if (route.request?.body) {
-    responses['413'] ??= error('The body is larger than BODY_LIMIT_BYTES');
-    responses['415'] ??= error('The body is not sent as `Content-Type: application/json`');
-  }
+  // The body limit stands before every route that may carry a body, whether or not it reads one.
+  if (route.method !== 'get') responses['413'] ??= error('The body is larger than BODY_LIMIT_BYTES');
+  if (route.request?.body) responses['415'] ??= error('The body is not sent as `Content-Type: application/json`');
   if (limited) {
     responses['429'] ??= error('Over the rate limit of this route\'s group (read, write, login or register): see Retry-After', {
       'Retry-After': ref('Retry-After'),

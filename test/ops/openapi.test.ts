@@ -202,6 +202,9 @@ describe('buildOpenApiDocument', () => {
     // 415 where there is a body to send as JSON, and only there.
     expect(update.responses['415']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
     expect(logout.responses['415']).toBeUndefined();
+    // The body limit stands before every non-GET route.
+    expect(logout.responses['413']).toBeDefined();
+    expect(list.responses['413']).toBeUndefined();
   });
 
   it('refuses a route described twice', () => {
