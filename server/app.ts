@@ -80,7 +80,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
 
   const app = new Hono<AppEnv>({ router: new RememberingRouter() });
   app.onError(onError);
-  app.notFound(notFound);
+  app.notFound(notFound(routeDocs));
   const { config } = deps;
   app.use(
     requestContext({

@@ -5,9 +5,10 @@ const count = z.number().int().nonnegative();
 const postIdError = { error: 'expected a positive integer' };
 /**
  * A post id as a path parameter (`/analytics/posts/42`) or a procedure input: a positive integer.
- * Coerced, so REST's string `"42"` parses like tRPC's `42`; `"abc"` is a 400 naming `id`.
+ * A number here; REST turns the path's `"42"` into 42 at its edge (transport/rest.ts), so `"abc"`
+ * is a 400 naming `id` there and a type error for a typed client.
  */
-const postId = z.coerce.number<number | string>(postIdError).int(postIdError).positive(postIdError).max(2_147_483_647, postIdError);
+const postId = z.number(postIdError).int(postIdError).positive(postIdError).max(2_147_483_647, postIdError);
 
 export const postAnalyticsInputSchema = z.object({ id: postId });
 export type PostAnalyticsInput = z.input<typeof postAnalyticsInputSchema>;
@@ -45,7 +46,7 @@ const limitError = { error: 'expected an integer from 1 to 100' };
 
 /** `GET /analytics/me/activity?limit=` and `analytics.myActivity({ limit })`: how many entries, 20 by default. */
 export const activityInputSchema = z.object({
-  limit: z.coerce.number<number | string>(limitError).int(limitError).min(1, limitError).max(100, limitError).default(20),
+  limit: z.number(limitError).int(limitError).min(1, limitError).max(100, limitError).default(20),
 });
 export type ActivityInput = z.input<typeof activityInputSchema>;
 

@@ -11,16 +11,12 @@ export const MAX_RADIUS_KM = 20_000;
 
 const unitSchema = z.enum(geoUnits, { error: `expected one of ${geoUnits.join(', ')}` }).default('km').describe('m, km, mi or ft');
 
-/** A number from a query string or JSON; an empty string is refused rather than read as 0. */
+/** Degrees; REST turns a query string's number into one at its edge, and refuses an empty one rather than read it as 0. */
 const coordinate = (name: string, max: number) =>
   z
-    .union([z.number(), z.string().trim().min(1).pipe(z.coerce.number())], { error: `expected a ${name} in degrees` })
-    .pipe(
-      z
-        .number({ error: `expected a ${name} in degrees` })
-        .min(-max, { error: `expected a ${name} between -${max} and ${max}` })
-        .max(max, { error: `expected a ${name} between -${max} and ${max}` }),
-    )
+    .number({ error: `expected a ${name} in degrees` })
+    .min(-max, { error: `expected a ${name} between -${max} and ${max}` })
+    .max(max, { error: `expected a ${name} between -${max} and ${max}` })
     .describe(`${name[0]!.toUpperCase()}${name.slice(1)} in degrees (WGS 84), within ±${max}`);
 
 /** `GET /geo/nearby`, `geo.nearby`: posts within `radius` of a point, nearest first. */
@@ -28,7 +24,7 @@ export const nearbyQuerySchema = z
   .object({
     longitude: coordinate('longitude', 180),
     latitude: coordinate('latitude', POST_LIMITS.maxLatitude),
-    radius: z.coerce
+    radius: z
       .number({ error: 'expected a radius' })
       .positive({ error: 'expected a radius above 0' })
       .describe(`Search radius in \`unit\`, above 0 and at most ${MAX_RADIUS_KM.toLocaleString('en')} km`),

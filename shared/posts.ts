@@ -78,6 +78,18 @@ export const locationSchema = z.object({
 });
 export type Location = z.infer<typeof locationSchema>;
 
+/** A post as the reference shows it (the example of the `Post` schema). */
+export const postExample = {
+  id: 1,
+  authorId: 1,
+  title: 'Redis Guide',
+  content: 'Learn Redis...',
+  tags: ['redis', 'guide'],
+  location: { longitude: 13.405, latitude: 52.52 },
+  createdAt: '2026-01-15T09:30:00.000Z',
+  updatedAt: '2026-01-15T09:30:00.000Z',
+};
+
 /** A post as the API answers it. Times are ISO 8601 (UTC). */
 export const postSchema = z
   .object({
@@ -90,7 +102,7 @@ export const postSchema = z
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
-  .meta({ id: 'Post' });
+  .meta({ id: 'Post', examples: [postExample] });
 export type Post = z.infer<typeof postSchema>;
 
 /**
@@ -116,8 +128,8 @@ export const updatePostInputSchema = z
   .refine((patch) => Object.values(patch).some((v) => v !== undefined), { error: 'expected at least one field to change' });
 export type UpdatePostInput = z.input<typeof updatePostInputSchema>;
 
-/** A post id: a positive integer; from a path it arrives as a string, so it is coerced. */
-export const postIdSchema = z.coerce
+/** A post id: a positive integer. From a path it arrives as a string, which REST turns into a number at its edge. */
+export const postIdSchema = z
   .number({ error: 'expected a numeric post id' })
   .int({ error: 'expected a numeric post id' })
   .positive({ error: 'expected a positive post id' })
@@ -129,14 +141,14 @@ export const postIdParamsSchema = z.object({ id: postIdSchema });
 /** `/users/:id/posts`: the author's user id. */
 export const userIdParamsSchema = z.object({ id: postIdSchema.describe('The user id') });
 
-const pageSchema = z.coerce
+const pageSchema = z
   .number()
   .int()
   .min(1)
   .max(POST_LIMITS.maxPage)
   .default(1)
   .describe('1-based page number');
-const limitSchema = z.coerce
+const limitSchema = z
   .number()
   .int()
   .min(1)
@@ -148,7 +160,7 @@ export const pageQuerySchema = z.object({ page: pageSchema, limit: limitSchema }
 
 /** How many posts (or authors) an answer holds: 1 to 50, `fallback` when not given. */
 export const answerSizeSchema = (fallback: number) =>
-  z.coerce
+  z
     .number({ error: 'expected an integer' })
     .int({ error: 'expected an integer' })
     .min(1, { error: 'expected at least 1' })

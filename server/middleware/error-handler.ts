@@ -24,5 +24,34 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   return errorResponse(c, error);
 };
 
-export const notFound: NotFoundHandler<AppEnv> = (c) =>
-  errorResponse(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
+/**
+ * What answers a request no route took: 405 with `Allow` when the path is a known route's (of
+ * `routes`, Hono-style paths) asked with another method, else 404. Worked out only here, off the
+ * path of every request that did find its route.
+ */
+export function notFound(routes: readonly { method: string; path: string }[]): NotFoundHandler<AppEnv> {
+  const known = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const { method, path } of routes) {
+    const entry = known.get(path) ?? { pattern: pathPattern(path), methods: new Set<string>() };
+    entry.methods.add(method.toUpperCase());
+    if (method.toUpperCase() === 'GET') entry.methods.add('HEAD');
+    known.set(path, entry);
+  }
+  return function notFound(c) {
+    const allowed = new Set<string>();
+    for (const { pattern, methods } of known.values()) if (pattern.test(c.req.path)) for (const m of methods) allowed.add(m);
+    if (allowed.size === 0 || allowed.has(c.req.method)) return errorResponse(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
+    const allow = [...allowed].join(', ');
+    c.header('Allow', allow);
+    return errorResponse(c, new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}`));
+  };
+}
+
+/** `/posts/:id` -> /^\/posts\/[^/]+$/ */
+function pathPattern(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}$`);
+}

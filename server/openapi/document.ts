@@ -10,20 +10,30 @@ export interface Parameter {
   required: boolean;
   description?: string;
   schema: JsonSchema;
+  /** `?tags=a,b`: an array as one comma-separated value. */
+  style?: 'form';
+  explode?: false;
+}
+
+export interface MediaType {
+  schema: JsonSchema;
+  example?: unknown;
 }
 
 export interface ResponseObject {
   description: string;
-  content?: { 'application/json': { schema: JsonSchema } };
+  headers?: Record<string, JsonSchema>;
+  content?: Record<string, MediaType>;
 }
 
 export interface Operation {
   operationId: string;
   summary: string;
+  description: string;
   tags: string[];
-  security?: Record<string, string[]>[];
+  security: Record<string, string[]>[];
   parameters?: Parameter[];
-  requestBody?: { required: true; content: { 'application/json': { schema: JsonSchema } } };
+  requestBody?: { required: true; content: Record<string, MediaType> };
   responses: Record<string, ResponseObject>;
 }
 
@@ -31,12 +41,14 @@ export type Method = RouteDoc['method'];
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
-  info: { title: string; version: string; description: string };
-  tags: { name: string }[];
+  info: { title: string; version: string; description: string; contact?: { name: string } };
+  servers: { url: string; description: string }[];
+  tags: { name: string; description: string }[];
   paths: Record<string, Partial<Record<Method, Operation>>>;
   components: {
     schemas: Record<string, JsonSchema>;
     securitySchemes: Record<string, JsonSchema>;
+    headers: Record<string, JsonSchema>;
   };
 }
 
@@ -50,6 +62,31 @@ const securitySchemes = {
   },
   sessionCookie: { type: 'apiKey', in: 'cookie', name: 'sid', description: 'The session cookie set at login.' },
 };
+
+const integer = { type: 'integer' } as const;
+const string = { type: 'string' } as const;
+/** Headers many answers carry, declared once under `components.headers`. */
+const sharedHeaders: Record<string, JsonSchema> = {
+  'X-Request-Id': {
+    description: "The request's id: the caller's `X-Request-Id` when well-formed, else a new UUID. Logged with every line about the request.",
+    required: true,
+    schema: string,
+  },
+  'RateLimit-Policy': { description: 'The policy that applied, as `<limit>;w=<seconds>` per window (IETF draft)', schema: string },
+  'RateLimit-Limit': { description: 'Requests allowed in the window that decided', schema: integer },
+  'RateLimit-Remaining': { description: 'Requests left in that window', schema: integer },
+  'RateLimit-Reset': { description: 'Seconds until the window frees a request', schema: integer },
+  'X-RateLimit-Limit': { description: "The tutorial's name for RateLimit-Limit", schema: integer },
+  'X-RateLimit-Remaining': { description: "The tutorial's name for RateLimit-Remaining", schema: integer },
+  'X-RateLimit-Reset': { description: "When the window frees a request, in epoch milliseconds (the tutorial's unit)", schema: integer },
+  'Retry-After': { description: 'Seconds to wait before trying again', required: true, schema: integer },
+};
+const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
+const rateLimitHeaders = Object.fromEntries(
+  ['RateLimit-Policy', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'].map(
+    (name) => [name, ref(name)],
+  ),
+);
 
 /** `/posts/:id` -> `/posts/{id}` (a Hono pattern like `:id{[0-9]+}` loses its regex). */
 export function toOpenApiPath(path: string): string {
@@ -67,37 +104,54 @@ function operationId(method: Method, path: string): string {
   return method + (words.length === 0 ? 'Root' : words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join(''));
 }
 
+export interface DocumentMeta {
+  info: OpenApiDocument['info'];
+  servers: OpenApiDocument['servers'];
+  /** Every tag the routes use, with its description, in the order the reference shows them. */
+  tags: OpenApiDocument['tags'];
+}
+
 /**
- * Builds the OpenAPI 3.1 document from the routes' descriptions. Schemas come from the shared zod
+ * Builds the OpenAPI 3.1 document from the routes' definitions. Schemas come from the shared zod
  * schemas through zod's own `z.toJSONSchema` in its default JSON Schema 2020-12 dialect, which is
  * the dialect of OpenAPI 3.1: request parts as the schema's input (what a caller may send), answers
- * as its output. Throws on a description that cannot be right (a duplicate route, a path parameter
- * without a schema), so a mistake fails every test that builds the app.
+ * as its output. What the request path adds to every route is added here, from the definition's
+ * flags: X-Request-Id on every answer; on rate-limited routes the RateLimit headers and the 429;
+ * on routes that may carry a body 413, on body routes 415; on routes with input 400; on routes needing a session 401. Throws on
+ * a definition that cannot be right (a duplicate route, a path parameter without a schema, a tag
+ * without a description), so a mistake fails every test that builds the app.
  */
-export function buildOpenApiDocument(
-  routes: readonly RouteDoc[],
-  info: OpenApiDocument['info'],
-): OpenApiDocument {
+export function buildOpenApiDocument(routes: readonly RouteDoc[], meta: DocumentMeta): OpenApiDocument {
   const schemas: Record<string, JsonSchema> = {};
   schemas.ErrorResponse = toSchemaObject(errorResponseSchema, 'output', schemas);
   const paths: OpenApiDocument['paths'] = {};
-  const tags: string[] = [];
+  const described = new Set(meta.tags.map((t) => t.name));
 
   for (const route of routes) {
     const path = toOpenApiPath(route.path);
     const item = (paths[path] ??= {});
     if (item[route.method]) throw new Error(`OpenAPI: ${route.method.toUpperCase()} ${route.path} is described twice`);
-    for (const tag of route.tags) if (!tags.includes(tag)) tags.push(tag);
+    for (const tag of route.tags) if (!described.has(tag)) throw new Error(`OpenAPI: tag "${tag}" has no description`);
     item[route.method] = operation(route, schemas);
   }
 
+  const used = new Set(routes.flatMap((r) => r.tags));
   return {
     openapi: '3.1.0',
-    info,
-    tags: tags.map((name) => ({ name })),
+    info: meta.info,
+    servers: meta.servers,
+    tags: meta.tags.filter((t) => used.has(t.name)),
     paths,
-    components: { schemas, securitySchemes },
+    components: { schemas, securitySchemes, headers: sharedHeaders },
   };
+}
+
+function security(auth: RouteDoc['auth']): Operation['security'] {
+  const session: Operation['security'] = [{ bearerAuth: [] }, { sessionCookie: [] }];
+  if (auth === true) return session;
+  // `{}` first: the operation answers without credentials too.
+  if (auth === 'optional') return [{}, ...session];
+  return [];
 }
 
 function operation(route: RouteDoc, schemas: Record<string, JsonSchema>): Operation {
@@ -112,33 +166,64 @@ function operation(route: RouteDoc, schemas: Record<string, JsonSchema>): Operat
   if (pathNames.toSorted().join() !== described.toSorted().join()) {
     throw new Error(`OpenAPI: ${where} has path parameters [${pathNames}] but request.params describes [${described}]`);
   }
+  const limited = route.rateLimited !== false;
 
   const responses: Record<string, ResponseObject> = {};
-  for (const [status, { description, schema }] of Object.entries(route.responses)) {
-    responses[status] = schema === null ? { description } : { description, content: json(convert(schema, 'output', schemas)) };
+  for (const [status, answer] of Object.entries(route.responses)) {
+    const headers: Record<string, JsonSchema> = { 'X-Request-Id': ref('X-Request-Id'), ...(limited && rateLimitHeaders) };
+    for (const [name, header] of Object.entries(answer.headers ?? {})) {
+      headers[name] = name in sharedHeaders && !header.required === !sharedHeaders[name]!.required ? ref(name) : { ...header };
+    }
+    responses[status] = {
+      description: answer.description,
+      headers,
+      ...(answer.schema && {
+        content: { [answer.mediaType ?? 'application/json']: withExample(convert(answer.schema, 'output', schemas), answer.example) },
+      }),
+    };
   }
   // What every route can answer, in the shared error shape, unless the route says more.
+  const error = (description: string, extra: Record<string, JsonSchema> = {}): ResponseObject => ({
+    description,
+    headers: { 'X-Request-Id': ref('X-Request-Id'), ...(limited && rateLimitHeaders), ...extra },
+    content: { 'application/json': { schema: ERROR_REF } },
+  });
   const hasInput = parameters.length > 0 || route.request?.body !== undefined;
-  if (hasInput) responses['400'] ??= { description: 'Invalid input: `details` names each field', content: json(ERROR_REF) };
-  if (route.request?.body) responses['415'] ??= { description: 'The body is not sent as `Content-Type: application/json`', content: json(ERROR_REF) };
-  if (route.auth) responses['401'] ??= { description: 'No valid session', content: json(ERROR_REF) };
-  responses.default ??= { description: 'Any other error', content: json(ERROR_REF) };
+  if (hasInput) responses['400'] ??= error('Invalid input: `details` names each field');
+  if (route.auth === true) responses['401'] ??= error('No valid session');
+  // The body limit stands before every route that may carry a body, whether or not it reads one.
+  if (route.method !== 'get') responses['413'] ??= error('The body is larger than BODY_LIMIT_BYTES');
+  if (route.request?.body) responses['415'] ??= error('The body is not sent as `Content-Type: application/json`');
+  if (limited) {
+    responses['429'] ??= error('Over the rate limit of this route\'s group (read, write, login or register): see Retry-After', {
+      'Retry-After': ref('Retry-After'),
+    });
+    responses['503'] ??= error('Redis cannot be reached and this route\'s rate-limit group fails closed (RATE_LIMIT_FAIL_CLOSED)');
+  }
+  responses.default ??= error('Any other error (500, in the same shape, without internals)');
+  for (const [status, answer] of Object.entries(responses)) {
+    if (status === '429' && answer.headers) answer.headers['Retry-After'] ??= ref('Retry-After');
+  }
 
   return {
     operationId: operationId(route.method, route.path),
     summary: route.summary,
+    description: route.description,
     tags: route.tags,
-    ...(route.auth && { security: [{ bearerAuth: [] }, { sessionCookie: [] }] }),
+    security: security(route.auth),
     ...(parameters.length > 0 && { parameters }),
     ...(route.request?.body && {
-      requestBody: { required: true as const, content: json(convert(route.request.body, 'input', schemas)) },
+      requestBody: {
+        required: true as const,
+        content: { 'application/json': withExample(convert(route.request.body, 'input', schemas), route.request.example) },
+      },
     }),
     responses,
   };
 }
 
-function json(schema: JsonSchema) {
-  return { 'application/json': { schema } };
+function withExample(schema: JsonSchema, example: unknown): MediaType {
+  return example === undefined ? { schema } : { schema, example };
 }
 
 /** One parameter per property of a params, query or headers object, as a caller writes it (input). */

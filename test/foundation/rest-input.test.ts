@@ -20,7 +20,7 @@ const app = new Hono<AppEnv>()
     throw new Error('secret internals at /srv/app.ts:12');
   });
 app.onError(onError);
-app.notFound(notFound);
+app.notFound(notFound([]));
 
 const post = (body: string) => app.request('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { HonoRequest } from 'hono/request';
 import { tryDecodeURIComponent } from 'hono/utils/url';
 import { contentType, headerValue, jsonPayload, pathId, queryString, type Payload } from './inputs.ts';
+import { coerceNumbers, numericKeys } from '../../server/transport/rest.ts';
 import type { RestTarget } from './targets.ts';
 
 /** One fuzzed REST request, and whether the route's shared schemas accept it (else nothing may be written). */
@@ -57,14 +58,14 @@ function paramsAccepted(target: RestTarget, names: string[], raw: string[]): boo
   // A segment that is empty, dot-only or holds an encoded slash no longer routes to this route.
   if (raw.some((id) => id === '' || /^(\.|%2e)+$/i.test(id))) return false;
   const values = Object.fromEntries(names.map((name, i) => [name, tryDecodeURIComponent(raw[i]!)]));
-  return target.params.safeParse(values).success;
+  return target.params.safeParse(coerceNumbers(values, numericKeys(target.params))).success;
 }
 
 /** The query as the route reads it (`c.req.query()`), parsed by Hono itself. */
 function queryAccepted(target: RestTarget, url: string): boolean {
   if (!target.query) return true;
   const query = new HonoRequest(new Request(`http://fuzz${url}`)).query();
-  return target.query.safeParse(query).success;
+  return target.query.safeParse(coerceNumbers(query, numericKeys(target.query))).success;
 }
 
 /** Headers the route reads; an empty one counts as absent (as the route treats it). */

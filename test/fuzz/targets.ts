@@ -43,7 +43,7 @@ export function restTargets(docs: readonly RouteDoc[] = routeDocs): RestTarget[]
       name: `${method} ${doc.path}`,
       method,
       path: doc.path,
-      auth: doc.auth ?? false,
+      auth: doc.auth === true,
       params: doc.request?.params,
       query: doc.request?.query,
       headers: doc.request?.headers,

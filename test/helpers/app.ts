@@ -8,6 +8,7 @@ import { createDb, type Db } from '../../server/db/db.ts';
 import { migrate } from '../../server/db/migrate.ts';
 import { createLogger, type Logger } from '../../server/logger.ts';
 import { closeRedis, createRedis, createSubscriber, type RedisClient } from '../../server/redis/client.ts';
+import { checkResponses } from './contract.ts';
 
 export interface TestApp<R extends RedisClient = Redis> extends BuiltApp {
   config: Config;
@@ -76,6 +77,8 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp<
   const subscriber = createSubscriber(redis, logger);
   const db = opts.db ?? (await createTestDb());
   const built = createApp({ config, redis, subscriber, db, clock: opts.clock ?? systemClock, logger }, opts);
+  // Every REST answer a test receives is checked against the OpenAPI document first (helpers/contract.ts).
+  checkResponses(built.app);
   for (const task of built.startup) await task.run();
   return {
     ...built,

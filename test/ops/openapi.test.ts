@@ -14,9 +14,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
  */
 const undocumented: Record<string, string> = {
   'ALL /trpc/*': 'the tRPC endpoint: its contract is the typed router (client/), not REST',
-  'GET /metrics': 'Prometheus text for operators, not part of the API',
-  'GET /openapi.json': 'the document itself',
-  'GET /docs': 'the page that renders the document',
+  'GET /docs/assets/:file': "the reference page's own script and stylesheet",
 };
 
 let t: TestApp;
@@ -64,11 +62,12 @@ describe('/openapi.json', () => {
   it('describes GET /health with the shared health schema and its 503', () => {
     const op = doc.paths['/health']?.get;
     expect(op?.operationId).toBe('getHealth');
-    expect(op?.security).toBeUndefined();
-    const ok = op?.responses['200']?.content?.['application/json'].schema;
+    // Public: an explicit empty requirement, as the linters want.
+    expect(op?.security).toEqual([]);
+    const ok = op?.responses['200']?.content?.['application/json']?.schema;
     expect(ok).toMatchObject({ type: 'object', required: expect.arrayContaining(['status', 'redis', 'db', 'uptimeSeconds', 'version']) });
     expect(op?.responses['503']?.description).toMatch(/down/);
-    expect(op?.responses.default?.content?.['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
+    expect(op?.responses.default?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
   });
 
   it('has the shared error shape as a component and a bearer security scheme', () => {
@@ -81,19 +80,29 @@ describe('/openapi.json', () => {
 });
 
 describe('/docs', () => {
-  it('answers 200 with a self-contained page listing every documented operation', async () => {
+  it('answers Swagger UI over /openapi.json, its assets from this app, under a nonce-based policy', async () => {
     const res = await t.app.request('/docs');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = res.headers.get('content-security-policy')!;
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce).toBeTruthy();
+    expect(csp).toContain("script-src 'self' 'nonce-");
+    expect(csp).not.toMatch(/unsafe-(inline|eval)|https?:/);
     const html = await res.text();
-    for (const [path, item] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(item)) {
-        expect(html).toContain(`data-method="${method}" data-path="${path}"`);
-        // The page HTML-escapes text, as it must: compare with the escaped summary.
-        expect(html).toContain(op.summary.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`));
-      }
+    expect(html).toContain(`<script nonce="${nonce}">`);
+    expect(html).toContain("url: '/openapi.json'");
+    // Every script and stylesheet is this app's own: no CDN.
+    for (const [, src] of html.matchAll(/(?:src|href)="([^"]+)"/g)) expect(src).toMatch(/^\/docs\/assets\//);
+    for (const [file, type] of [['swagger-ui-bundle.js', 'text/javascript'], ['swagger-ui.css', 'text/css']] as const) {
+      const asset = await t.app.request(`/docs/assets/${file}`);
+      expect(asset.status, file).toBe(200);
+      expect(asset.headers.get('content-type')).toContain(type);
+      expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
     }
-    expect(html).toContain('href="/openapi.json"');
+    // Only the listed files: no path into node_modules.
+    expect((await t.app.request('/docs/assets/package.json')).status).toBe(404);
+    expect((await t.app.request('/docs/assets/..%2Fpackage.json')).status).toBe(404);
   });
 });
 
@@ -107,6 +116,7 @@ describe('buildOpenApiDocument', () => {
       method: 'get',
       path: '/posts',
       summary: 'List posts',
+      description: 'List posts',
       tags: ['posts'],
       request: { query: z.object({ page: z.coerce.number().int().min(1).default(1), tags: z.string().optional() }) },
       responses: { 200: { description: 'A page', schema: z.object({ source: z.enum(['cache', 'database']), data: z.array(postSchema) }) } },
@@ -115,6 +125,7 @@ describe('buildOpenApiDocument', () => {
       method: 'get',
       path: '/posts/:id',
       summary: 'One post',
+      description: 'One post',
       tags: ['posts'],
       request: { params: idParams },
       responses: {
@@ -126,6 +137,7 @@ describe('buildOpenApiDocument', () => {
       method: 'put',
       path: '/posts/:id',
       summary: 'Update a post',
+      description: 'Update a post',
       tags: ['posts'],
       auth: true,
       request: { params: idParams, body: z.object({ title: z.string().min(1).max(200), tags: z.array(tag).max(10).optional() }) },
@@ -135,28 +147,36 @@ describe('buildOpenApiDocument', () => {
       method: 'post',
       path: '/auth/logout',
       summary: 'Log out',
+      description: 'Log out',
       tags: ['auth'],
       auth: true,
       responses: { 204: { description: 'Logged out', schema: null } },
     },
   ];
-  const info = { title: 'fixture', version: '0.0.0', description: 'fixture' };
+  const meta = {
+    info: { title: 'fixture', version: '0.0.0', description: 'fixture', },
+    servers: [{ url: '/', description: 'here' }],
+    tags: [
+      { name: 'posts', description: 'Posts' },
+      { name: 'auth', description: 'Auth' },
+    ],
+  };
 
   it('produces a valid OpenAPI 3.1 document for feature-shaped routes', async () => {
-    await expectValid(buildOpenApiDocument(routes, info));
+    await expectValid(buildOpenApiDocument(routes, meta));
   });
 
   it('turns Hono paths into OpenAPI paths and params, query, body and auth into their parts', () => {
-    const d = buildOpenApiDocument(routes, info);
+    const d = buildOpenApiDocument(routes, meta);
     expect(Object.keys(d.paths)).toEqual(['/posts', '/posts/{id}', '/auth/logout']);
-    expect(d.tags).toEqual([{ name: 'posts' }, { name: 'auth' }]);
+    expect(d.tags).toEqual(meta.tags);
 
     const list = d.paths['/posts']!.get!;
     expect(list.parameters).toEqual([
       { name: 'page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, default: 1 } },
       { name: 'tags', in: 'query', required: false, schema: { type: 'string' } },
     ]);
-    expect(list.responses['400']?.content?.['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
+    expect(list.responses['400']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
 
     const update = d.paths['/posts/{id}']!.put!;
     expect(update.operationId).toBe('putPostsById');
@@ -164,30 +184,36 @@ describe('buildOpenApiDocument', () => {
       { name: 'id', in: 'path', required: true, description: 'The post id', schema: { type: 'integer', exclusiveMinimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     ]);
     expect(update.security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }]);
-    expect(Object.keys(update.responses).sort()).toEqual(['200', '400', '401', '403', '415', 'default']);
-    expect(update.responses['403']?.content?.['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
+    expect(Object.keys(update.responses).sort()).toEqual(['200', '400', '401', '403', '413', '415', '429', '503', 'default']);
+    expect(update.responses['429']?.headers).toMatchObject({ 'Retry-After': { $ref: '#/components/headers/Retry-After' }, 'RateLimit-Remaining': {} });
+    expect(update.responses['200']?.headers?.['X-Request-Id']).toEqual({ $ref: '#/components/headers/X-Request-Id' });
+    expect(update.responses['403']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
     // A schema with an id becomes a component, referenced where it is used.
-    const body = update.requestBody!.content['application/json'].schema as { properties: { tags: { items: unknown } } };
+    const body = update.requestBody!.content['application/json']!.schema as { properties: { tags: { items: unknown } } };
     expect(body.properties.tags.items).toEqual({ $ref: '#/components/schemas/Tag' });
     expect(d.components.schemas.Tag).toEqual({ type: 'string', pattern: '^[a-z0-9-]{1,32}$' });
     expect(JSON.stringify(d)).not.toContain('$defs');
 
     const logout = d.paths['/auth/logout']!.post!;
-    expect(logout.responses['204']).toEqual({ description: 'Logged out' });
+    expect(logout.responses['204']).toEqual({ description: 'Logged out', headers: expect.objectContaining({ 'X-Request-Id': expect.anything() }) });
+    expect(logout.responses['204']?.content).toBeUndefined();
     expect(logout.parameters).toBeUndefined();
     expect(logout.responses['400']).toBeUndefined();
     // 415 where there is a body to send as JSON, and only there.
-    expect(update.responses['415']?.content?.['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
+    expect(update.responses['415']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
     expect(logout.responses['415']).toBeUndefined();
+    // The body limit stands before every non-GET route.
+    expect(logout.responses['413']).toBeDefined();
+    expect(list.responses['413']).toBeUndefined();
   });
 
   it('refuses a route described twice', () => {
-    expect(() => buildOpenApiDocument([routes[0]!, routes[0]!], info)).toThrow('OpenAPI: GET /posts is described twice');
+    expect(() => buildOpenApiDocument([routes[0]!, routes[0]!], meta)).toThrow('OpenAPI: GET /posts is described twice');
   });
 
   it('refuses a path parameter without a schema', () => {
     const { request: _request, ...noParams } = routes[1]!;
-    expect(() => buildOpenApiDocument([noParams], info)).toThrow(
+    expect(() => buildOpenApiDocument([noParams], meta)).toThrow(
       'OpenAPI: GET /posts/:id has path parameters [id] but request.params describes []',
     );
   });

@@ -73,7 +73,7 @@ export function purposeBuiltApp(t: TestApp): Hono<AppEnv> {
   const { config, logger, clock } = t.deps;
   const app = new Hono<AppEnv>();
   app.onError(onError);
-  app.notFound(notFound);
+  app.notFound(notFound([]));
   app.use(requestContext({ logger, trustedProxies: config.TRUST_PROXY }));
   app.use(
     preflight({

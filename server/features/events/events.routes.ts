@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
-import { liveEventsQuerySchema, liveTopics, streamIdSchema, type LiveEvent } from '../../../shared/live-events.ts';
+import { liveTopics, streamIdSchema, type LiveEvent } from '../../../shared/live-events.ts';
 import type { AppEnv } from '../../http-env.ts';
 import { toAppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { parseInput } from '../../transport/rest.ts';
+import { parseInput, serve } from '../../transport/rest.ts';
 import type { Feed, FeedItem } from './event-feed.ts';
+import { liveEvents } from './events.openapi.ts';
 import type { EventsService } from './events.service.ts';
 import { streamHolder } from './stream-quota.ts';
 
@@ -23,8 +24,8 @@ const PING = encoder.encode(': ping\n\n');
  * read, gets `event: error` with the error body and the stream ends: reconnecting resumes it.
  */
 export function eventsRoutes(events: EventsService) {
-  return new Hono<AppEnv>().get('/events', (c) => {
-    const query = parseInput(liveEventsQuerySchema, c.req.query());
+  const app = new Hono<AppEnv>();
+  serve(app, liveEvents, (c, { query }) => {
     const header = c.req.header('last-event-id');
     const lastEventId = header === undefined || header === '' ? query.lastEventId : parseInput(streamIdSchema, header);
     // Admission before the stream starts, so a refusal is a real 429 or 503 with the error body.
@@ -37,6 +38,7 @@ export function eventsRoutes(events: EventsService) {
       'X-Accel-Buffering': 'no',
     });
   });
+  return app;
 }
 
 function frame({ id, event }: FeedItem<LiveEvent>): Uint8Array {

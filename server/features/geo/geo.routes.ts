@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
-import { distanceQuerySchema, nearbyQuerySchema } from '../../../shared/geo.ts';
 import type { AppEnv } from '../../http-env.ts';
-import { parseInput } from '../../transport/rest.ts';
+import { serve } from '../../transport/rest.ts';
+import { distance, nearby } from './geo.openapi.ts';
 import type { GeoService } from './geo.service.ts';
 
-/** REST for geo search; described in geo.openapi.ts. */
+/** REST for geo search, bound to the definitions in geo.openapi.ts. */
 export function geoRoutes(geo: GeoService) {
-
-  return new Hono<AppEnv>()
-    .get('/geo/nearby', async (c) => c.json(await geo.nearby(parseInput(nearbyQuerySchema, c.req.query()))))
-    .get('/geo/distance', async (c) => c.json(await geo.distance(parseInput(distanceQuerySchema, c.req.query()))));
+  const app = new Hono<AppEnv>();
+  serve(app, nearby, async (c, { query }) => c.json(await geo.nearby(query)));
+  serve(app, distance, async (c, { query }) => c.json(await geo.distance(query)));
+  return app;
 }
