@@ -8,7 +8,7 @@ import {
 } from '@trpc/client';
 import { EventSource as EventSourcePolyfill } from 'eventsource';
 // Only the router's type crosses over: no server code ends up in a client bundle.
-import type { AppRouter } from '../server/router.ts';
+import type { AppRouter } from '../server/client-router.ts';
 import type { ErrorCode, ErrorDetail } from '../shared/errors.ts';
 
 
@@ -17,8 +17,8 @@ export interface ClientOptions {
   url: string;
   /** A session token, or a function returning the current one (called on every request). */
   token?: string | (() => string | null | undefined);
-  /** A fetch implementation; defaults to the global one. */
-  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /** A fetch implementation; defaults to the global one. (Spelled without DOM-only names, for Node projects without the DOM library.) */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
   /** Most calls sent in one batched request; the server refuses larger batches. @default 10 */
