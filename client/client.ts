@@ -6,7 +6,8 @@ import {
   splitLink,
   type TRPCClient,
 } from '@trpc/client';
-import { EventSource as EventSourcePolyfill } from 'eventsource';
+import type { EventSource as EventSourcePolyfill } from 'eventsource';
+import { EventSource as DefaultEventSource } from './event-source.ts';
 // Only the router's type crosses over: no server code ends up in a client bundle.
 import type { AppRouter } from '../server/client-router.ts';
 import type { ErrorCode, ErrorDetail } from '../shared/errors.ts';
@@ -24,9 +25,9 @@ export interface ClientOptions {
   /** Most calls sent in one batched request; the server refuses larger batches. @default 10 */
   maxBatchSize?: number;
   /**
-   * The EventSource class subscriptions use. Defaults to the `eventsource` package's, which runs
-   * on Node 20 (no global EventSource), Bun and browsers, and sends its requests through `fetch`
-   * with the headers above.
+   * The EventSource class subscriptions use. Defaults to the `eventsource` package's on Node 20 (no
+   * global EventSource) and Bun, which sends its requests through `fetch` with the headers above,
+   * and to the browser's own in browser builds, which sends no custom headers.
    */
   EventSource?: typeof EventSourcePolyfill;
 }
@@ -61,7 +62,7 @@ export function createClient(opts: ClientOptions): BlogClient {
         // `lastEventId`, and the server resumes right after it.
         true: httpSubscriptionLink({
           url: endpoint,
-          EventSource: opts.EventSource ?? EventSourcePolyfill,
+          EventSource: opts.EventSource ?? DefaultEventSource,
           eventSourceOptions: {
             fetch: (input, init) => fetchImpl(input, { ...init, headers: { ...init.headers, ...opts.headers } }),
           },

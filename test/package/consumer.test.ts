@@ -1,3 +1,4 @@
+import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,13 +10,14 @@ import { listen } from '../helpers/server.ts';
 
 // The SDK as a separate project gets it: `npm pack` (prepack builds dist/), the tarball unpacked
 // into a consumer's node_modules beside only the packages the SDK needs (linked from this
-// repository's node_modules: offline), compiled under three stock tsconfigs, then run against a
-// live server.
+// repository's node_modules: offline), compiled under three stock tsconfigs, run against a live
+// server, and bundled for a browser the way a front-end build would (esbuild, minified).
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../..');
 const tsc = join(repo, 'node_modules/.bin/tsc');
 /** What the SDK needs at run time (@trpc/client, eventsource) and for its types (@trpc/server, zod); the rest is the consumer's own tooling. */
 const linked = ['@trpc/client', '@trpc/server', 'zod', 'eventsource', '@types/node', 'vite'];
+const BUNDLE_LIMIT_BYTES = 40 * 1024;
 
 let dir: string;
 let consumer: string;
@@ -36,7 +38,7 @@ beforeAll(async () => {
     mkdirSync(dirname(join(consumer, 'node_modules', name)), { recursive: true });
     symlinkSync(join(repo, 'node_modules', name), join(consumer, 'node_modules', name), 'dir');
   }
-}, 300_000);
+}, 600_000);
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -63,7 +65,7 @@ describe('the packed SDK', () => {
     expect(fromPackage.filter((f) => f.includes('/dist/server/')).map((f) => f.replace(/.*\/dist\//, ''))).toEqual(['server/client-router.d.ts']);
     expect(loaded.filter((f) => /\/(@types\/pg|pg|ioredis|hono|@electric-sql|prom-client|bun-types)\//.test(f))).toEqual([]);
     if (config === 'tsconfig.node20.json') expect(loaded.filter((f) => f.includes('lib.dom'))).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   it('runs against a live server: register, log in, create and get a post, log out', async () => {
     let app: TestApp | undefined;
@@ -88,5 +90,38 @@ describe('the packed SDK', () => {
       await server?.close();
       await app?.close();
     }
-  }, 60_000);
+  }, 180_000);
+
+  describe('in a browser bundle', () => {
+    /** This repository's server/ (not @trpc/server, which the client's links use). */
+    const ourServer = /(^|(?<!@trpc)\/)server\//;
+    async function bundle(entry: string) {
+      const result = await build({
+        entryPoints: [entry],
+        absWorkingDir: consumer,
+        bundle: true,
+        minify: true,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2022',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      });
+      return { bytes: result.outputFiles[0]!.contents.length, inputs: Object.keys(result.metafile.inputs) };
+    }
+
+    it(`is at most ${BUNDLE_LIMIT_BYTES / 1024} KB for an app that creates a client and calls one query: no server code, no zod, no EventSource polyfill`, async () => {
+      const { bytes, inputs } = await bundle('browser/app.ts');
+      expect(inputs).toContain('node_modules/redis-blog-api/dist/client/event-source.browser.js');
+      expect(inputs.filter((f) => ourServer.test(f) || /\/(zod|eventsource)\//.test(f))).toEqual([]);
+      expect(bytes).toBeLessThanOrEqual(BUNDLE_LIMIT_BYTES);
+    });
+
+    it('takes zod along only when the app imports redis-blog-api/schemas', async () => {
+      const { inputs } = await bundle('browser/form.ts');
+      expect(inputs.some((f) => f.includes('/zod/'))).toBe(true);
+      expect(inputs.filter((f) => ourServer.test(f))).toEqual([]);
+    });
+  });
 });
