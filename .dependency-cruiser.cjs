@@ -3,7 +3,7 @@
  * test/foundation/architecture.test.ts. Type-only imports count: a circle of types is still a circle.
  */
 const lowerLayers = '^server/(redis|db)/|^server/(config|logger|errors|clock|timeout|memo|version|lifecycle|http-env|identity)\\.ts$';
-const compositionRoot = '^server/(app|services|runtime|router|main\\.node|main\\.bun)\\.ts$|^server/admin/';
+const compositionRoot = '^server/(app|services|runtime|router|client-router|main\\.node|main\\.bun)\\.ts$|^server/admin/';
 /** The tRPC adapter carries the whole service bag in its context: it alone may name the Services type. */
 const trpcAdapter = '^server/(context|transport/trpc-handler)\\.ts$';
 

@@ -6,9 +6,10 @@ import {
   splitLink,
   type TRPCClient,
 } from '@trpc/client';
-import { EventSource as EventSourcePolyfill } from 'eventsource';
+import type { EventSource as EventSourcePolyfill } from 'eventsource';
+import { EventSource as DefaultEventSource } from './event-source.ts';
 // Only the router's type crosses over: no server code ends up in a client bundle.
-import type { AppRouter } from '../server/router.ts';
+import type { AppRouter } from '../server/client-router.ts';
 import type { ErrorCode, ErrorDetail } from '../shared/errors.ts';
 
 
@@ -17,16 +18,16 @@ export interface ClientOptions {
   url: string;
   /** A session token, or a function returning the current one (called on every request). */
   token?: string | (() => string | null | undefined);
-  /** A fetch implementation; defaults to the global one. */
-  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /** A fetch implementation; defaults to the global one. (Spelled without DOM-only names, for Node projects without the DOM library.) */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
   /** Most calls sent in one batched request; the server refuses larger batches. @default 10 */
   maxBatchSize?: number;
   /**
-   * The EventSource class subscriptions use. Defaults to the `eventsource` package's, which runs
-   * on Node 20 (no global EventSource), Bun and browsers, and sends its requests through `fetch`
-   * with the headers above.
+   * The EventSource class subscriptions use. Defaults to the `eventsource` package's on Node 20 (no
+   * global EventSource) and Bun, which sends its requests through `fetch` with the headers above,
+   * and to the browser's own in browser builds, which sends no custom headers.
    */
   EventSource?: typeof EventSourcePolyfill;
 }
@@ -61,7 +62,7 @@ export function createClient(opts: ClientOptions): BlogClient {
         // `lastEventId`, and the server resumes right after it.
         true: httpSubscriptionLink({
           url: endpoint,
-          EventSource: opts.EventSource ?? EventSourcePolyfill,
+          EventSource: opts.EventSource ?? DefaultEventSource,
           eventSourceOptions: {
             fetch: (input, init) => fetchImpl(input, { ...init, headers: { ...init.headers, ...opts.headers } }),
           },

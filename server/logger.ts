@@ -26,8 +26,9 @@ const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 /**
  * Field names whose values never reach a log line, at any depth, whatever the caller passes:
  * `password`, `newPassword`, `token`, `sessionToken`, `authorization`, `cookie`, `set-cookie`, `sid`...
+ * A `publicSessionId` stays: it names a session (as GET /auth/sessions lists it) but opens nothing.
  */
-const secretKey = /passw(or)?d|passphrase|secret|token|authorization|cookie|credential|^sid$|session_?id|api[-_]?key/i;
+const secretKey = /passw(or)?d|passphrase|secret|token|authorization|cookie|credential|^sid$|(?<!public_?)session_?id|api[-_]?key/i;
 
 /**
  * Secrets that can hide inside a string (an error message, a URL, a header someone logged):

@@ -1,4 +1,4 @@
-import { initTRPC } from '@trpc/server';
+import { initTRPC, type AnyTRPCProcedure, type AnyTRPCRouter, type TRPCBuiltRouter } from '@trpc/server';
 import type { Context } from './context.ts';
 import { toAppError } from './errors.ts';
 import { noSessionError, notAdminError } from './features/auth/auth.errors.ts';
@@ -49,3 +49,19 @@ export const adminProcedure = authedProcedure.use(function isAdmin(opts) {
   if (!opts.ctx.session.roles.includes(ADMIN_ROLE)) throw notAdminError();
   return opts.next();
 });
+
+/** The router's procedures, nested as the client calls them, with nothing of the server's context. */
+type ProcedureTree<T> = { [K in keyof T]: T[K] extends AnyTRPCProcedure ? T[K] : ProcedureTree<T[K]> };
+type RootTypes<R extends AnyTRPCRouter> = R['_def']['_config']['$types'];
+
+/**
+ * A router as a client sees it: the same procedures and error shape, its context erased. The
+ * helper types stay private, so a declaration of the result is written out in full (naming no
+ * server module) and a consumer's compiler never loads Redis, SQL or Hono types.
+ */
+export function forClients<R extends AnyTRPCRouter>(router: R) {
+  return router as unknown as TRPCBuiltRouter<
+    { ctx: object; meta: RootTypes<R>['meta']; errorShape: RootTypes<R>['errorShape']; transformer: RootTypes<R>['transformer'] },
+    ProcedureTree<R['_def']['record']>
+  >;
+}

@@ -76,49 +76,49 @@ export function createMetrics(): Metrics {
   const registers = [registry];
 
   const requestDuration = new Histogram({
-    name: 'http_request_duration_seconds',
+    name: 'blog_api_http_request_duration_seconds',
     help: 'HTTP requests by method, matched route pattern and status',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: latencyBuckets,
     registers,
   });
   const cacheLookups = new Counter({
-    name: 'cache_lookups_total',
+    name: 'blog_api_cache_lookups_total',
     help: 'Cache lookups by cache and outcome (hit or miss)',
     labelNames: ['cache', 'outcome'] as const,
     registers,
   });
   const rateLimitDecisions = new Counter({
-    name: 'rate_limit_decisions_total',
+    name: 'blog_api_rate_limit_decisions_total',
     help: 'Rate-limit decisions by policy and outcome',
     labelNames: ['policy', 'outcome'] as const,
     registers,
   });
   const sessionsCreated = new Counter({
-    name: 'sessions_created_total',
+    name: 'blog_api_sessions_created_total',
     help: 'Sessions created (successful logins)',
     registers,
   });
   const sessionsRevoked = new Counter({
-    name: 'sessions_revoked_total',
+    name: 'blog_api_sessions_revoked_total',
     help: 'Sessions ended before expiry, by reason',
     labelNames: ['reason'] as const,
     registers,
   });
   const redisCommandErrors = new Counter({
-    name: 'redis_command_errors_total',
+    name: 'blog_api_redis_command_errors_total',
     help: 'Redis commands that failed, by connection, command and kind (timeout, unavailable, reply, other)',
     labelNames: ['connection', 'command', 'kind'] as const,
     registers,
   });
   const redisConnectionErrors = new Counter({
-    name: 'redis_connection_errors_total',
+    name: 'blog_api_redis_connection_errors_total',
     help: "Redis connection errors (ioredis 'error' events), by connection",
     labelNames: ['connection'] as const,
     registers,
   });
   const redisReconnects = new Counter({
-    name: 'redis_reconnects_total',
+    name: 'blog_api_redis_reconnects_total',
     help: 'Redis reconnection attempts, by connection',
     labelNames: ['connection'] as const,
     registers,
@@ -126,7 +126,7 @@ export function createMetrics(): Metrics {
 
   const backlogs = new Map<string, BacklogMeasure>();
   new Gauge({
-    name: 'worker_backlog_items',
+    name: 'blog_api_worker_backlog_items',
     help: 'Items a background worker has yet to process (stream entries pending, views not yet flushed), read at scrape time',
     labelNames: ['worker'] as const,
     registers,

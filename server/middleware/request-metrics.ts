@@ -20,7 +20,7 @@ const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', '
 
 /**
  * What requestContext calls when a request ends, with its duration: times it into
- * `http_request_duration_seconds`, by method, route pattern and final status (errors included).
+ * `blog_api_http_request_duration_seconds`, by method, route pattern and final status (errors included).
  */
 export function requestObserver(metrics: Metrics): (c: Context<AppEnv>, seconds: number) => void {
   return (c, seconds) =>

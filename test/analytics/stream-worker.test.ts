@@ -169,9 +169,9 @@ describe('analytics stream worker', () => {
     }
   });
 
-  it('reports its backlog (pending + not yet delivered) as worker_backlog_items{worker="analytics-stream"}', async () => {
+  it('reports its backlog (pending + not yet delivered) as blog_api_worker_backlog_items{worker="analytics-stream"}', async () => {
     const t = await app(testPrefix());
-    const backlog = async () => sample(await scrape(t.app), 'worker_backlog_items', { worker: 'analytics-stream' });
+    const backlog = async () => sample(await scrape(t.app), 'blog_api_worker_backlog_items', { worker: 'analytics-stream' });
     expect(await backlog()).toBeUndefined(); // no stream yet: no value rather than a made-up one
     await produce(t.redis, t.deps.keys, sampleEvents(5));
     await takeWithoutAck(connection(t), t, 'reader', 2);

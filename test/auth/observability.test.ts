@@ -10,8 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const created = async () => sample(await scrape(t.app), 'sessions_created_total') ?? 0;
-const revoked = async (reason: string) => sample(await scrape(t.app), 'sessions_revoked_total', { reason }) ?? 0;
+const created = async () => sample(await scrape(t.app), 'blog_api_sessions_created_total') ?? 0;
+const revoked = async (reason: string) => sample(await scrape(t.app), 'blog_api_sessions_revoked_total', { reason }) ?? 0;
 
 describe('session metrics', () => {
   it('a login counts one session created; logout, revoke and logout-all count what they ended', async () => {

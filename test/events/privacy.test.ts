@@ -60,7 +60,7 @@ describe('only public fields reach subscribers', () => {
     for (const secret of secrets) expect(everything).not.toContain(secret);
 
     const after = await scrape(t.app);
-    const read = (outcome: string) => (sample(after, 'live_events_read_total', { outcome }) ?? 0) - (sample(before, 'live_events_read_total', { outcome }) ?? 0);
+    const read = (outcome: string) => (sample(after, 'blog_api_live_events_read_total', { outcome }) ?? 0) - (sample(before, 'blog_api_live_events_read_total', { outcome }) ?? 0);
     expect([read('live'), read('private'), read('invalid')]).toEqual([2, 1, 2]);
     sub.unsubscribe();
     await plain.cancel();

@@ -71,6 +71,18 @@ describe('logs never carry a token, cookie or password', () => {
   });
 });
 
+describe('the login line', () => {
+  it('names the new session by its public id, the one GET /auth/sessions lists, not by its token', async () => {
+    const res = await jsonRequest(t.app, 'POST', '/auth/login', { email: 'user@example.com', password: 'password123' }, { 'x-request-id': 'public-session-id-1' });
+    expect(res.status).toBe(200);
+    const { sessionId } = (await res.json()) as { sessionId: string };
+    const login = linesOf('public-session-id-1').find((l) => l.msg === 'login');
+    const listed = (await (await t.app.request('/auth/sessions', { headers: { authorization: `Bearer ${sessionId}` } })).json()) as { sessions: { id: string }[] };
+    expect(listed.sessions.map((s) => s.id)).toContain(login?.publicSessionId);
+    expect(JSON.stringify(linesOf('public-session-id-1'))).not.toContain(sessionId);
+  });
+});
+
 describe('logger', () => {
   function capture() {
     const lines: string[] = [];
@@ -94,6 +106,17 @@ describe('logger', () => {
       sid: '[redacted]',
     });
     expectNoSecret(lines);
+  });
+
+  it("keeps a session's public id (not a secret: it names the session for revocation), and still redacts the session token", () => {
+    const { lines, log } = capture();
+    log.info('x', { publicSessionId: 'pub_q3Fz', public_session_id: 'pub_q3Fz', sessionId: token, session_id: token });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      publicSessionId: 'pub_q3Fz',
+      public_session_id: 'pub_q3Fz',
+      sessionId: '[redacted]',
+      session_id: '[redacted]',
+    });
   });
 
   it('scrubs bearer tokens, sid cookies and URL passwords out of messages and errors', () => {

@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const requests = (text: string, labels: Record<string, string>) =>
-  sample(text, 'http_request_duration_seconds_count', labels) ?? 0;
+  sample(text, 'blog_api_http_request_duration_seconds_count', labels) ?? 0;
 
 describe('GET /metrics', () => {
   it('answers the Prometheus text format with process metrics', async () => {
@@ -20,7 +20,7 @@ describe('GET /metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    expect(text).toContain('# TYPE http_request_duration_seconds histogram');
+    expect(text).toContain('# TYPE blog_api_http_request_duration_seconds histogram');
     // A counter of CPU used since the registry was made: present, though a fast start may read 0.
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
   });
@@ -33,8 +33,8 @@ describe('request metrics', () => {
     expect((await t.app.request('/health')).status).toBe(200);
     const after = await scrape(t.app);
     expect(requests(after, labels)).toBe(requests(before, labels) + 1);
-    expect(sample(after, 'http_request_duration_seconds_sum', labels)).toBeGreaterThan(
-      sample(before, 'http_request_duration_seconds_sum', labels) ?? 0,
+    expect(sample(after, 'blog_api_http_request_duration_seconds_sum', labels)).toBeGreaterThan(
+      sample(before, 'blog_api_http_request_duration_seconds_sum', labels) ?? 0,
     );
   });
 
@@ -76,7 +76,7 @@ describe('feature helpers', () => {
   it('a cache miss then a hit change the counters by one each', async () => {
     const m = t.deps.metrics;
     const before = await scrape(t.app);
-    const count = (text: string, outcome: string) => sample(text, 'cache_lookups_total', { cache: 'post', outcome }) ?? 0;
+    const count = (text: string, outcome: string) => sample(text, 'blog_api_cache_lookups_total', { cache: 'post', outcome }) ?? 0;
 
     m.cacheLookup('post', 'miss');
     const afterMiss = await scrape(t.app);
@@ -99,12 +99,12 @@ describe('feature helpers', () => {
     m.sessionsRevoked('logout');
     m.sessionsRevoked('logout_all', 3);
     const text = await scrape(t.app);
-    expect(sample(text, 'rate_limit_decisions_total', { policy: 'read', outcome: 'allowed' })).toBe(2);
-    expect(sample(text, 'rate_limit_decisions_total', { policy: 'login', outcome: 'refused' })).toBe(1);
-    expect(sample(text, 'rate_limit_decisions_total', { policy: 'login', outcome: 'fail_closed' })).toBe(1);
-    expect(sample(text, 'sessions_created_total')).toBe(1);
-    expect(sample(text, 'sessions_revoked_total', { reason: 'logout' })).toBe(1);
-    expect(sample(text, 'sessions_revoked_total', { reason: 'logout_all' })).toBe(3);
+    expect(sample(text, 'blog_api_rate_limit_decisions_total', { policy: 'read', outcome: 'allowed' })).toBe(2);
+    expect(sample(text, 'blog_api_rate_limit_decisions_total', { policy: 'login', outcome: 'refused' })).toBe(1);
+    expect(sample(text, 'blog_api_rate_limit_decisions_total', { policy: 'login', outcome: 'fail_closed' })).toBe(1);
+    expect(sample(text, 'blog_api_sessions_created_total')).toBe(1);
+    expect(sample(text, 'blog_api_sessions_revoked_total', { reason: 'logout' })).toBe(1);
+    expect(sample(text, 'blog_api_sessions_revoked_total', { reason: 'logout_all' })).toBe(3);
   });
 
   it('backlog gauges are read at scrape time; a failing measure drops its series, not the scrape', async () => {
@@ -113,11 +113,11 @@ describe('feature helpers', () => {
     t.deps.metrics.registerBacklog('test-broken', async () => {
       throw new Error('Redis is down');
     });
-    expect(sample(await scrape(t.app), 'worker_backlog_items', { worker: 'test-stream' })).toBe(7);
+    expect(sample(await scrape(t.app), 'blog_api_worker_backlog_items', { worker: 'test-stream' })).toBe(7);
     pending = 2;
     const text = await scrape(t.app);
-    expect(sample(text, 'worker_backlog_items', { worker: 'test-stream' })).toBe(2);
-    expect(sample(text, 'worker_backlog_items', { worker: 'test-broken' })).toBeUndefined();
+    expect(sample(text, 'blog_api_worker_backlog_items', { worker: 'test-stream' })).toBe(2);
+    expect(sample(text, 'blog_api_worker_backlog_items', { worker: 'test-broken' })).toBeUndefined();
     expect(() => t.deps.metrics.registerBacklog('test-stream', () => 0)).toThrow('already registered');
   });
 
@@ -126,8 +126,8 @@ describe('feature helpers', () => {
     try {
       other.deps.metrics.cacheLookup('only-in-other', 'hit');
       await other.app.request('/health');
-      expect(sample(await scrape(t.app), 'cache_lookups_total', { cache: 'only-in-other' })).toBeUndefined();
-      expect(sample(await scrape(other.app), 'cache_lookups_total', { cache: 'only-in-other' })).toBe(1);
+      expect(sample(await scrape(t.app), 'blog_api_cache_lookups_total', { cache: 'only-in-other' })).toBeUndefined();
+      expect(sample(await scrape(other.app), 'blog_api_cache_lookups_total', { cache: 'only-in-other' })).toBe(1);
       expect(requests(await scrape(other.app), { route: '/health' })).toBe(1);
     } finally {
       await other.close();
@@ -159,7 +159,7 @@ describe('METRICS_TOKEN', () => {
 
   it('answers with the token', async () => {
     const text = await scrape(secured.app, { authorization: `Bearer ${token}` });
-    expect(text).toContain('http_request_duration_seconds');
+    expect(text).toContain('blog_api_http_request_duration_seconds');
   });
 });
 
@@ -179,14 +179,14 @@ describe('Redis failures', () => {
       // After a timeout the client refuses commands until Redis answers its probe (server/redis/deadline.ts).
       await waitFor(() => app.redis.ping().then(() => true, () => false), { timeoutMs: 5000, what: 'the client sees Redis answer again' });
       let text = await scrape(app.app);
-      expect(sample(text, 'redis_command_errors_total', { ...labels, command: 'get', kind: 'timeout' })).toBe(1);
+      expect(sample(text, 'blog_api_redis_command_errors_total', { ...labels, command: 'get', kind: 'timeout' })).toBe(1);
 
       // Reply error: Redis refuses the command.
       const key = `${app.config.REDIS_KEY_PREFIX}metrics-test`;
       await app.redis.set(key, 'a string');
       await expect(app.redis.lpush(key, 'x')).rejects.toThrow('WRONGTYPE');
       text = await scrape(app.app);
-      expect(sample(text, 'redis_command_errors_total', { ...labels, command: 'lpush', kind: 'reply' })).toBe(1);
+      expect(sample(text, 'blog_api_redis_command_errors_total', { ...labels, command: 'lpush', kind: 'reply' })).toBe(1);
 
       // Unavailable: Redis is gone, and the fail-fast connection refuses commands at once.
       await redis.stop();
@@ -194,18 +194,18 @@ describe('Redis failures', () => {
       await expect(app.redis.get('x')).rejects.toThrow();
       await expect(app.redis.get('y')).rejects.toThrow();
       text = await scrape(app.app);
-      expect(sample(text, 'redis_command_errors_total', { ...labels, command: 'get', kind: 'unavailable' })).toBe(2);
-      expect(sample(text, 'redis_reconnects_total', labels)).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'blog_api_redis_command_errors_total', { ...labels, command: 'get', kind: 'unavailable' })).toBe(2);
+      expect(sample(text, 'blog_api_redis_reconnects_total', labels)).toBeGreaterThanOrEqual(1);
 
       // ioredis reports each failed reconnect attempt (connection refused) as an error event.
-      await waitFor(async () => (sample(await scrape(app.app), 'redis_connection_errors_total', labels) ?? 0) >= 1, { timeoutMs: 5000, what: 'a connection error is counted' });
+      await waitFor(async () => (sample(await scrape(app.app), 'blog_api_redis_connection_errors_total', labels) ?? 0) >= 1, { timeoutMs: 5000, what: 'a connection error is counted' });
 
       redis = await startProcessRedis({ port: redis.port });
       await waitFor(() => app.redis.status === 'ready', { timeoutMs: 10_000, what: 'the client reconnects' });
       await app.redis.get('x');
       // Successful commands after the outage count nothing more.
       text = await scrape(app.app);
-      expect(sample(text, 'redis_command_errors_total', { ...labels, command: 'get' })).toBe(3);
+      expect(sample(text, 'blog_api_redis_command_errors_total', { ...labels, command: 'get' })).toBe(3);
     } finally {
       await app.close();
       await redis.stop();

@@ -69,7 +69,7 @@ describe('the cache generation', () => {
   it('counts lookups as hits and misses', async () => {
     const writer = await author(a, 'metrics@example.com');
     const post = await createPost(a, writer.auth, { title: 'counted', content: 'c' });
-    const count = async (cache: string, outcome: string) => sample(await scrape(a.app), 'cache_lookups_total', { cache, outcome }) ?? 0;
+    const count = async (cache: string, outcome: string) => sample(await scrape(a.app), 'blog_api_cache_lookups_total', { cache, outcome }) ?? 0;
     const [hits, misses, listMisses] = [await count('post', 'hit'), await count('post', 'miss'), await count('post-list', 'miss')];
     await read(a, post.id);
     await read(a, post.id);

@@ -66,7 +66,7 @@ describe('Redis stopped mid-test', () => {
     expect((await timedGet('/posts/trending')).body).toEqual([]);
     // A view during the outage cannot be recorded: dropped and counted, never an unhandled rejection.
     await t.services.posts.internals.recorder.send();
-    expect(sample(await scrape(t.app), 'post_views_dropped_total')).toBeGreaterThan(0);
+    expect(sample(await scrape(t.app), 'blog_api_post_views_dropped_total')).toBeGreaterThan(0);
 
     // Writes need the session, which lives in Redis: 503 with a clear code, within the command timeout.
     const rowsBefore = await t.db.query('select * from posts order by id');

@@ -171,9 +171,9 @@ describe('views = durable total + unflushed delta', () => {
     const post = await createPost(t, writer.auth, { title: 'backlog', content: 'c' });
     await store().flush();
     await view(post.id, 3);
-    expect(sample(await scrape(t.app), 'worker_backlog_items', { worker: 'post-views' })).toBe(3);
+    expect(sample(await scrape(t.app), 'blog_api_worker_backlog_items', { worker: 'post-views' })).toBe(3);
     await store().flush();
-    expect(sample(await scrape(t.app), 'worker_backlog_items', { worker: 'post-views' })).toBe(0);
+    expect(sample(await scrape(t.app), 'blog_api_worker_backlog_items', { worker: 'post-views' })).toBe(0);
   });
 });
 

@@ -39,7 +39,7 @@ describe.each(Object.entries(entries))('%s entry', (runtime, command) => {
     expect(metrics.status).toBe(200);
     const text = await metrics.text();
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
-    expect(sample(text, 'http_request_duration_seconds_count', { route: '/trpc/*' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'blog_api_http_request_duration_seconds_count', { route: '/trpc/*' })).toBeGreaterThanOrEqual(1);
     const docs = await fetch(`${running.url}/docs`);
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-security-policy')).toMatch(/script-src 'nonce-/);

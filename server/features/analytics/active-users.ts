@@ -14,7 +14,7 @@ export interface ActiveUsers {
   mark(userId: number): void;
   /** The `days` UTC days ending today, oldest first: active users and users retained from the day before. */
   series(days: number): Promise<DailyActive[]>;
-  /** Writes sent and writes failed (the failed commands also count in redis_command_errors_total). */
+  /** Writes sent and writes failed (the failed commands also count in blog_api_redis_command_errors_total). */
   stats(): { writes: number; failures: number };
 }
 

@@ -73,7 +73,7 @@ function pairs(flat: unknown[]): Record<string, unknown> {
 }
 
 /**
- * A consumer group's backlog, for the `worker_backlog_items` gauge: entries delivered and not yet
+ * A consumer group's backlog, for the `blog_api_worker_backlog_items` gauge: entries delivered and not yet
  * acknowledged (pending) plus entries not delivered yet (`lag`, when Redis knows it), from one
  * XINFO GROUPS. Rejects when the stream does not exist yet.
  */

@@ -8,25 +8,25 @@ import type { SubscriberOutcome } from './event-hub.ts';
 export function createEventsMetrics(metrics: Metrics, subscribers: () => number) {
   const registers = [metrics.registry];
   const published = new Counter({
-    name: 'events_published_total',
+    name: 'blog_api_events_published_total',
     help: 'Events written to the event stream, by type',
     labelNames: ['type'] as const,
     registers,
   });
   const read = new Counter({
-    name: 'live_events_read_total',
+    name: 'blog_api_live_events_read_total',
     help: "Stream entries this instance's live reader read, by outcome (live: fanned out; private: no public topic; invalid: not a valid event)",
     labelNames: ['outcome'] as const,
     registers,
   });
   const ended = new Counter({
-    name: 'live_subscribers_ended_total',
+    name: 'blog_api_live_subscribers_ended_total',
     help: 'Live subscribers that ended, by reason (closed, shutdown, slow: dropped for falling behind; refused: at the instance cap; refused_client: at the per-client cap)',
     labelNames: ['reason'] as const,
     registers,
   });
   new Gauge({
-    name: 'live_subscribers',
+    name: 'blog_api_live_subscribers',
     help: 'Live-event subscribers connected to this instance',
     registers,
     collect() {

@@ -114,7 +114,7 @@ export function createPostsService(deps: ServiceDeps) {
   const lists = createListCache({ redis, keys, guard, ttlMs, timeoutMs });
   const index = createPostIndex({ redis, keys, db, logger, timeoutMs });
   const viewsDropped = new Counter({
-    name: 'post_views_dropped_total',
+    name: 'blog_api_post_views_dropped_total',
     help: 'Post views lost because Redis did not take them',
     registers: [metrics.registry],
   });

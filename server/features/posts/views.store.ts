@@ -145,7 +145,7 @@ export function createViewStore({ redis, keys, db, logger, recorder, intervalMs,
       return last;
     },
 
-    /** Views counted but not yet in SQL (for the `worker_backlog_items` gauge). */
+    /** Views counted but not yet in SQL (for the `blog_api_worker_backlog_items` gauge). */
     async backlog(): Promise<number> {
       const [inPending, inFlushing] = await redis.viewsSnapshot(pending, flushing, seqKey, '_total');
       return inPending + inFlushing + recorder.buffered();

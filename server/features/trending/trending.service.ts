@@ -27,7 +27,7 @@ export function createTrendingService(deps: ServiceDeps, posts: PostsService) {
   const cacheMs = config.TRENDING_CACHE_SECONDS * 1000;
   const timeoutMs = config.POST_CACHE_TIMEOUT_MS;
   const forgetFailures = new Counter({
-    name: 'trending_forget_failures_total',
+    name: 'blog_api_trending_forget_failures_total',
     help: 'Deleted posts whose removal from the trending rankings Redis did not take (their views stay in author scores)',
     registers: [metrics.registry],
   });
