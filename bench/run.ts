@@ -11,17 +11,20 @@ import { createLogger } from '../server/logger.ts';
 import { closeRedis, createRedis, createSubscriber } from '../server/redis/client.ts';
 import { benchRedis } from './lib/env.ts';
 import { round } from './lib/load.ts';
+import { rssMb } from './lib/memory.ts';
 import type { BenchContext, BenchScenario } from './lib/scenario.ts';
 import { analyticsScenario } from './scenarios/analytics.ts';
 import { authScenario } from './scenarios/auth.ts';
 import { eventsScenario } from './scenarios/events.ts';
 import { healthScenario } from './scenarios/health.ts';
+import { memoryScenario } from './scenarios/memory.ts';
 import { mixedScenario } from './scenarios/mixed.ts';
 import { overheadScenario } from './scenarios/overhead.ts';
 import { postsScenario } from './scenarios/posts.ts';
 import { rateLimitScenario } from './scenarios/ratelimit.ts';
+import { startupScenario } from './scenarios/startup.ts';
 
-const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario, mixedScenario, overheadScenario];
+const scenarios: BenchScenario[] = [healthScenario, authScenario, rateLimitScenario, postsScenario, eventsScenario, analyticsScenario, mixedScenario, overheadScenario, startupScenario, memoryScenario];
 
 async function main() {
   const only = process.argv[2];
@@ -75,8 +78,12 @@ async function main() {
   try {
     for (const s of scenarios.filter((s) => !only || s.name === only)) {
       process.stdout.write(`bench ${s.name} ... `);
+      // This process' resident memory around the scenario: the API's, for the scenarios that run
+      // the app in-process (posts, startup and memory report their server processes' own).
+      const rssBefore = rssMb(process.pid);
       const out = await s.run(ctx);
-      (report.scenarios as Record<string, unknown>)[s.name] = out;
+      const memory = { benchProcessRssMb: { before: rssBefore, after: rssMb(process.pid) } };
+      (report.scenarios as Record<string, unknown>)[s.name] = { ...out, memory };
       const ratios = Object.entries(out.ratios).map(([k, v]) => `${k} = ${round(v)}x`);
       if (out.table) {
         console.log(out.table);
@@ -85,6 +92,7 @@ async function main() {
         console.log(ratios.join(', '));
         console.log(JSON.stringify(out.results, null, 2));
       }
+      console.log(`bench process resident memory: ${memory.benchProcessRssMb.before} MB before, ${memory.benchProcessRssMb.after} MB after`);
     }
   } finally {
     await redis.close();

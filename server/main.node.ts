@@ -4,15 +4,20 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createRuntime, StartupError } from './runtime.ts';
 import { onShutdownSignal } from './shutdown.ts';
+import { startupPhases } from './startup-phases.ts';
 
 /** Node entry: `npm start`. */
 async function main(): Promise<void> {
+  const phases = startupPhases();
+  phases.end('imports');
   const config = loadConfig(process.env);
   const logger = createLogger(config.LOG_LEVEL);
-  const runtime = await createRuntime(config, logger, { clientAddress: (c) => getConnInfo(c).remote.address });
+  const runtime = await createRuntime(config, logger, { phases, clientAddress: (c) => getConnInfo(c).remote.address });
 
   const server = serve({ fetch: runtime.app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    logger.info('listening', { url: `http://${config.HOST}:${info.port}`, runtime: `node ${process.version}` });
+    // Once, at info: what start-up spent its time on (docs/operations.md, "Start-up").
+    phases.end('listen');
+    logger.info('listening', { url: `http://${config.HOST}:${info.port}`, runtime: `node ${process.version}`, ...phases.summary() });
     runtime.startBackground();
   });
 

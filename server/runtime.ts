@@ -9,6 +9,7 @@ import type { Logger } from './logger.ts';
 import { closeRedis, createRedis, createSubscriber, type RedisClient, type RedisTarget } from './redis/client.ts';
 import { warnOnEvictionPolicy } from './redis/eviction-check.ts';
 import { findRedisServer, redisAnswers, startLocalRedis, type LocalRedis } from './redis/local-server.ts';
+import type { StartupPhases } from './startup-phases.ts';
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -47,7 +48,11 @@ export interface Stores {
  * Opens Redis and the SQL store from config, as the server does; the admin command (server/admin/)
  * too, refusing a PGlite lock it cannot check (`foreignLock`, see server/db/dir-lock.ts).
  */
-export async function openStores(config: Config, logger: Logger, opts: { foreignLock?: ForeignLock } = {}): Promise<Stores> {
+export async function openStores(
+  config: Config,
+  logger: Logger,
+  opts: { foreignLock?: ForeignLock; phases?: StartupPhases } = {},
+): Promise<Stores> {
   const { target, local } = await resolveRedis(config, logger);
   let redis: RedisClient | undefined;
   let db: Db | undefined;
@@ -64,9 +69,12 @@ export async function openStores(config: Config, logger: Logger, opts: { foreign
         return false;
       },
     );
+    opts.phases?.end('redis');
     db = await createDb({ url: config.DATABASE_URL ?? join(resolve(config.DATA_DIR), 'pg'), foreignLock: opts.foreignLock });
+    opts.phases?.end('database');
     const applied = await migrate(db);
     if (applied.length > 0) logger.info('applied migrations', { versions: applied });
+    opts.phases?.end('migrations');
     const [openRedis, openDb] = [redis, db];
     return {
       redis: openRedis,
@@ -99,14 +107,19 @@ export interface Runtime extends BuiltApp {
  * Composes the production app from config: Redis, the SQL store (migrated), services and
  * background work. Both runtime entries (Node and Bun) use this; only serving differs.
  */
-export async function createRuntime(config: Config, logger: Logger, options: AppOptions = {}): Promise<Runtime> {
-  const stores = await openStores(config, logger);
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  { phases, ...options }: AppOptions & { phases?: StartupPhases } = {},
+): Promise<Runtime> {
+  const stores = await openStores(config, logger, { phases });
   const { redis, db } = stores;
   // The app's one pub/sub connection: it connects on its first SUBSCRIBE (during start-up).
   const subscriber = createSubscriber(redis, logger);
   const built = createApp({ config, redis, subscriber, db, clock: systemClock, logger }, options);
   try {
     for (const task of built.startup) await task.run();
+    phases?.end('startupTasks');
   } catch (err) {
     await closeRedis(subscriber);
     await stores.close();

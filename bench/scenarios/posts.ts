@@ -8,6 +8,7 @@ import { honoHello, seedNest } from '../lib/anchors.ts';
 import { runCannon, type CannonResult } from '../lib/autocannon.ts';
 import { benchRedis } from '../lib/env.ts';
 import { round } from '../lib/load.ts';
+import { rssMb, rssTrend } from '../lib/memory.ts';
 import { CLK_TCK, cpuMicros, machineMicros } from '../lib/proc.ts';
 import { commandProbe, type CommandCounts } from '../lib/redis-stats.ts';
 import { startServer, type ServerProcess } from '../lib/server-process.ts';
@@ -33,12 +34,15 @@ const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 const DEMO_LOGIN = { email: 'user@example.com', password: 'password123' };
 const VISITOR_SECRET = 'bench-visitor-secret-of-32-characters';
 
-/** The product's environment: production, request log on, rate limiting on with a budget the load never exhausts. */
-const productEnv = (port: number, redisUrl: string): Record<string, string> => ({
+/**
+ * The product's environment: production, request log on, rate limiting on with a budget the load
+ * never exhausts, the embedded PGlite in `dataDir` (the default store, as `npm start` runs it).
+ */
+export const productEnv = (port: number, redisUrl: string, dataDir: string): Record<string, string> => ({
   PORT: String(port),
   HOST: '127.0.0.1',
   REDIS_URL: redisUrl,
-  DATABASE_URL: 'memory://',
+  DATA_DIR: dataDir,
   NODE_ENV: 'production',
   LOG_LEVEL: 'info',
   SEED_DEMO: 'true',
@@ -177,7 +181,7 @@ interface Run extends CannonResult {
 }
 
 /** Logs in as the demo user, writes a post, reads it twice so that it is cached; the cached read's exact bytes. */
-async function seedProduct(url: string): Promise<{ token: string; path: string; body: Buffer; anonymousBodySame: boolean }> {
+export async function seedProduct(url: string): Promise<{ token: string; path: string; body: Buffer; anonymousBodySame: boolean }> {
   const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(DEMO_LOGIN) });
   if (login.status !== 200) throw new Error(`bench posts: login answered ${login.status}: ${await login.text()}`);
   const { sessionId } = (await login.json()) as { sessionId: string };
@@ -274,13 +278,14 @@ export const postsScenario: BenchScenario = {
               command: rt.product.command,
               args: rt.product.args,
               cwd: REPO_ROOT,
-              env: { ...productEnv(port, redis.url), ...v.env },
+              env: { ...productEnv(port, redis.url, join(logDir, `data-${v.name}`)), ...v.env },
               port,
               logDir,
               readyPath: '/health',
             });
             stops.unshift(server.stop);
-            return { variant: v.name, server, redis, ...(await seedProduct(server.url)) };
+            const seeded = await seedProduct(server.url);
+            return { variant: v.name, server, redis, rssIdleMb: rssMb(server.pid), ...seeded };
           };
           const startTutorial = async () => {
             const redis = await privateRedis();
@@ -331,6 +336,8 @@ export const postsScenario: BenchScenario = {
 
           if (opts.warmup > 0) for (const s of slots) await measure(s, opts.warmup);
           const runs = new Map<string, Run[]>(slots.map((s) => [s.id, []]));
+          // Resident memory of each product process after each round: the same load, round after round, must not make it grow.
+          const rssPerRound = new Map<number, number[]>(products.map((p) => [p.server.pid, []]));
           for (let round_ = 0; round_ < opts.rounds; round_++) {
             process.stdout.write(`  ${rtName} round ${round_ + 1}/${opts.rounds}:`);
             for (const s of slots) {
@@ -338,9 +345,14 @@ export const postsScenario: BenchScenario = {
               runs.get(s.id)!.push(r);
               process.stdout.write(` ${s.id} ${r.rps}/s`);
             }
+            for (const [pid, xs] of rssPerRound) xs.push(rssMb(pid));
             process.stdout.write('\n');
           }
 
+          const productRss = (p: NonNullable<(typeof products)[number]>) => {
+            const perRound = rssPerRound.get(p.server.pid) ?? [];
+            return { idle: p.rssIdleMb, perRound, ...rssTrend(perRound) };
+          };
           const bareRuns = runs.get('bare')!;
           const tutorialRuns = runs.get('tutorial');
           const perRoundRatio = (a: Run[], b: Run[]) => round(median(a.map((r, i) => r.rps / b[i]!.rps)), 3);
@@ -362,6 +374,7 @@ export const postsScenario: BenchScenario = {
               rpsPerRound: rs.map((r) => r.rps),
               ...(s.kind !== 'bare' ? { rpsVsBareMedianOfRounds: perRoundRatio(rs, bareRuns) } : {}),
               ...(s.kind === 'product' && tutorialRuns ? { rpsVsTutorialMedianOfRounds: perRoundRatio(rs, tutorialRuns) } : {}),
+              ...(s.kind === 'product' ? { rssMb: productRss(products.find((p) => p.server === s.server)!) } : {}),
             };
             summaries[s.id] = { ...summary, runs: rs };
             if (s.kind === 'bare') bareMax = Math.max(bareMax, ...rs.map((r) => r.rps));

@@ -1,7 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { PGlite } from '@electric-sql/pglite';
 import { lockDataDir, type ForeignLock } from './dir-lock.ts';
+import { pgliteOptions } from './pglite-settings.ts';
 
 /** What services need from the SQL store; both PGlite and PostgreSQL provide it with the same SQL. */
 export interface Queryable {
@@ -26,6 +30,7 @@ export interface DbOptions {
   foreignLock?: ForeignLock;
 }
 
+/** Each store's driver is loaded only when it is used: a PostgreSQL deployment never loads PGlite's WebAssembly, nor the reverse. */
 export async function createDb(opts: DbOptions): Promise<Db> {
   if (/^postgres(ql)?:\/\//.test(opts.url)) return createPostgresDb(opts.url);
   return createPgliteDb(opts.url === 'memory://' ? undefined : opts.url, opts.foreignLock);
@@ -46,7 +51,10 @@ async function createPgliteDb(dataDir: string | undefined, foreignLock: ForeignL
   const lock = dataDir ? lockDataDir(dataDir, foreignLock) : null;
   let lite: PGlite;
   try {
-    lite = dataDir ? new PGlite(dataDir) : new PGlite();
+    if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await initDataDir(dataDir);
+    const { PGlite } = await import('@electric-sql/pglite');
+    const options = pgliteOptions(PGlite.defaultStartParams);
+    lite = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
     await lite.waitReady;
   } catch (err) {
     lock?.release();
@@ -79,7 +87,23 @@ async function createPgliteDb(dataDir: string | undefined, foreignLock: ForeignL
   };
 }
 
+/**
+ * Runs PGlite's initdb for a new data directory in a child process (pglite-init.ts), whose memory
+ * goes back when it exits; this process then opens the directory as on any later start.
+ */
+async function initDataDir(dataDir: string): Promise<void> {
+  // Compiled (dist/), the script is pglite-init.js beside this module; from the sources it is the
+  // .ts file, which Node 20 runs through tsx's hook (Bun runs TypeScript itself).
+  const compiled = import.meta.url.endsWith('.js');
+  const script = fileURLToPath(new URL(`./pglite-init.${compiled ? 'js' : 'ts'}`, import.meta.url));
+  const loader = compiled || process.versions.bun ? [] : ['--import', 'tsx'];
+  await promisify(execFile)(process.execPath, [...loader, script, dataDir], { timeout: 120_000 }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`Could not create the PGlite data directory ${dataDir}: ${err.stderr?.trim() || err.message}`, { cause: err });
+  });
+}
+
 async function createPostgresDb(url: string): Promise<Db> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
