@@ -1,5 +1,6 @@
 import { analyticsDocs } from '../features/analytics/analytics.openapi.ts';
 import { authDocs } from '../features/auth/auth.openapi.ts';
+import { dashboardDocs } from '../features/dashboard/dashboard.openapi.ts';
 import { usersDocs } from '../features/auth/users.openapi.ts';
 import { eventsDocs } from '../features/events/events.openapi.ts';
 import { healthDocs } from '../features/health/health.openapi.ts';
@@ -22,4 +23,5 @@ export const routeDocs: readonly RouteDoc[] = [
   ...geoDocs,
   ...eventsDocs,
   ...analyticsDocs,
+  ...dashboardDocs,
 ];

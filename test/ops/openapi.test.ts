@@ -17,6 +17,8 @@ const undocumented: Record<string, string> = {
   'GET /metrics': 'Prometheus text for operators, not part of the API',
   'GET /openapi.json': 'the document itself',
   'GET /docs': 'the page that renders the document',
+  'GET /admin': 'the admin dashboard page (HTML); the figures it draws are documented under /admin/api',
+  'GET /admin/assets/:name': "the dashboard page's static script and style files",
 };
 
 let t: TestApp;
