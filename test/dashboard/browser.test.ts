@@ -204,6 +204,7 @@ describe.skipIf(!haveChromium)('the admin dashboard in Chromium', () => {
 
       mkdirSync('test-results', { recursive: true });
       await page.screenshot({ path: 'test-results/dashboard-1280.png', fullPage: true });
+      await page.screenshot({ path: 'test-results/dashboard-1280-top.png' }); // the README's (docs/dashboard.png)
 
       // Live: a burst of views moves the unread post to the top of trending, without a reload.
       await page.click('[data-window="1h"]');
