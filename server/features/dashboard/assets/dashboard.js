@@ -171,13 +171,15 @@
     row.append(el('span', { class: 'title' }, title), views);
     return li;
   }
-  async function loadTrending() {
+  /** `why` (first, switch, event, poll) is left on the list as data-reason: what last redrew it. */
+  async function loadTrending(why = 'first') {
     const asked = trendingWindow;
     try {
       const t = await get(`/admin/api/trending?window=${encodeURIComponent(asked)}`);
       if (asked !== trendingWindow) return; // switched meanwhile
       const posts = t.posts.map((p) => rankedRow(p.postId, p.title, p.views));
       $('trending-list').replaceChildren(...(posts.length ? posts : [el('li', { class: 'empty' }, `No views in the last ${asked}.`)]));
+      $('trending-list').dataset.reason = why;
       const authors = t.authors.authors.map((a) => rankedRow(a.authorId, `Author #${a.authorId}`, a.views));
       $('authors-list').replaceChildren(...(authors.length ? authors : [el('li', { class: 'empty' }, `No views in the last ${asked}.`)]));
       const mine = t.authors.myRank;
@@ -194,7 +196,7 @@
     button.addEventListener('click', () => {
       trendingWindow = button.dataset.window;
       for (const b of document.querySelectorAll('[data-window]')) b.setAttribute('aria-pressed', String(b === button));
-      loadTrending();
+      loadTrending('switch');
     });
   }
 
@@ -266,12 +268,12 @@
     source.addEventListener('trending.changed', (event) => {
       counted(event);
       const { window } = JSON.parse(event.data);
-      if (window === trendingWindow) soon('trending', loadTrending);
+      if (window === trendingWindow) soon('trending', () => loadTrending('event'));
     });
     for (const type of ['post.created', 'post.updated', 'post.deleted']) {
       source.addEventListener(type, (event) => {
         counted(event);
-        soon('trending', loadTrending);
+        soon('trending', () => loadTrending('event'));
         soon('overview', loadOverview, 1000);
         soon('map', loadMap, 1000);
       });
@@ -309,7 +311,7 @@
   setInterval(() => {
     if (document.visibilityState === 'visible') {
       loadOverview();
-      loadTrending();
+      loadTrending('poll');
     }
   }, 30000);
 })();
