@@ -21,7 +21,9 @@ afterEach(async () => {
 describe.each(Object.entries(entries))('GET /admin on %s', (_runtime, command) => {
   it('serves the login form, the assets, and an admin the page with the map', async () => {
     const prefix = testPrefix();
-    running = await startServerProcess([...command], { REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: prefix, DATABASE_URL: 'memory://' }, await freePort());
+    // Generous: a cold start of tsx or Bun on two busy cores.
+    const env = { REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: prefix, DATABASE_URL: 'memory://' };
+    running = await startServerProcess([...command], env, await freePort(), 120_000);
     const { url } = running;
     expect((await fetch(`${url}/admin`)).status).toBe(401);
     for (const name of ['uPlot.min.js', 'uPlot.min.css', 'dashboard.js', 'dashboard.css', 'login.js']) {
@@ -45,5 +47,5 @@ describe.each(Object.entries(entries))('GET /admin on %s', (_runtime, command) =
     expect(await page.text()).toMatch(/<path class="land" d="M[^"]{10000,}"/);
     const map = await fetch(`${url}/admin/api/map`, { headers: { authorization: `Bearer ${sessionId}` } });
     expect(await map.json()).toEqual({ points: [], truncated: false });
-  }, 90_000);
+  }, 240_000);
 });

@@ -72,6 +72,11 @@ function pairs(flat: unknown[]): Record<string, unknown> {
   return out;
 }
 
+/** One group's entry of XINFO GROUPS, or undefined when the stream has no such group. */
+async function groupEntry(redis: RedisClient, stream: string, group: string): Promise<Record<string, unknown> | undefined> {
+  return ((await redis.xinfo('GROUPS', stream)) as unknown[][]).map(pairs).find((g) => g.name === group);
+}
+
 /** A consumer group as XINFO GROUPS reports it, with the stream's length (XLEN). */
 export interface GroupInfo {
   /** Entries the stream holds. */
@@ -88,8 +93,7 @@ export interface GroupInfo {
  * when the group does not exist. Rejects when the stream does not exist yet.
  */
 export async function groupInfo(redis: RedisClient, stream: string, group: string): Promise<GroupInfo | null> {
-  const [groups, length] = await Promise.all([redis.xinfo('GROUPS', stream) as Promise<unknown[][]>, redis.xlen(stream)]);
-  const info = groups.map(pairs).find((g) => g.name === group);
+  const [info, length] = await Promise.all([groupEntry(redis, stream, group), redis.xlen(stream)]);
   if (!info) return null;
   return {
     length,
@@ -101,12 +105,12 @@ export async function groupInfo(redis: RedisClient, stream: string, group: strin
 
 /**
  * A consumer group's backlog, for the `worker_backlog_items` gauge: entries delivered and not yet
- * acknowledged (pending) plus entries not delivered yet (`lag`, when Redis knows it). Rejects when
- * the stream does not exist yet.
+ * acknowledged (pending) plus entries not delivered yet (`lag`, when Redis knows it), from one
+ * XINFO GROUPS. Rejects when the stream does not exist yet.
  */
 export async function groupBacklog(redis: RedisClient, stream: string, group: string): Promise<number> {
-  const info = await groupInfo(redis, stream, group);
-  return info ? info.pending + (info.lag ?? 0) : 0;
+  const info = await groupEntry(redis, stream, group);
+  return info ? Number(info.pending ?? 0) + Number(info.lag ?? 0) : 0;
 }
 
 /**
