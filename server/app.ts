@@ -3,6 +3,8 @@ import type { AppEnv } from './http-env.ts';
 import type { AppDeps, ServiceDeps } from './deps.ts';
 import { analyticsRoutes } from './features/analytics/analytics.routes.ts';
 import { authRoutes } from './features/auth/auth.routes.ts';
+import { dashboardRoutes } from './features/dashboard/dashboard.routes.ts';
+import { createDashboardService } from './features/dashboard/dashboard.service.ts';
 import { usersRoutes } from './features/auth/users.routes.ts';
 import { eventsRoutes } from './features/events/events.routes.ts';
 import { healthRoutes } from './features/health/health.routes.ts';
@@ -125,6 +127,7 @@ export function createApp(appDeps: AppDeps, options: AppOptions = {}): BuiltApp 
   app.route('/', trendingRoutes(services.trending));
   app.route('/', eventsRoutes(services.events));
   app.route('/', analyticsRoutes(services.analytics));
+  app.route('/', dashboardRoutes(createDashboardService({ ...services, clock: deps.clock })));
   app.route('/', postsRoutes(services.posts));
   app.route('/', geoRoutes(services.geo));
   app.all('/trpc/*', trpcHandler({ router: appRouter, deps, services, endpoint: '/trpc', maxBatchSize: config.RATE_LIMIT_MAX_BATCH }));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { analyticsDocs } from '../features/analytics/analytics.openapi.ts';
 import { authDocs } from '../features/auth/auth.openapi.ts';
+import { dashboardDocs } from '../features/dashboard/dashboard.openapi.ts';
 import { usersDocs } from '../features/auth/users.openapi.ts';
 import { eventsDocs } from '../features/events/events.openapi.ts';
 import { healthDocs } from '../features/health/health.openapi.ts';
@@ -64,6 +65,7 @@ export const routeDocs: readonly RouteDoc[] = [
   ...geoDocs,
   ...eventsDocs,
   ...analyticsDocs,
+  ...dashboardDocs,
   ...operationalDocs,
 ];
 
@@ -76,5 +78,6 @@ export const tagDocs: OpenApiDocument['tags'] = [
   { name: 'events', description: 'Live events as Server-Sent Events, resumable after a reconnect (a Redis stream).' },
   { name: 'analytics', description: 'Views and unique visitors per post (HyperLogLog), daily active users (bitmaps), activity feeds (lists).' },
   { name: 'health', description: 'Liveness and store status for load balancers.' },
+  { name: 'admin', description: 'The admin dashboard and the figures it draws: admins only.' },
   { name: 'operations', description: 'Metrics and this reference: for operators and tools, outside the rate limit.' },
 ];

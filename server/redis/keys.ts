@@ -58,6 +58,11 @@ export function createKeys(prefix: string) {
     /** Bitmap: BITOP AND of `day` and the day before (users retained), a scratch result. TTL: 60 s. */
     retainedUsers: (day: string) => k('{dau}', 'retained', day),
     /**
+     * Bitmap: a scratch BITOP result of the weekly retention cohorts (retention-cohorts.ts). No TTL:
+     * written and deleted inside one MULTI, so it never outlives the transaction.
+     */
+    cohortScratch: (name: string) => k('{dau}', 'cohort', name),
+    /**
      * List: one user's recent activity, newest first, JSON entries; LPUSH + LTRIM to 100 by
      * activity-push-1.lua. TTL: 30 days, renewed by each entry. Hash tag {u:<userId>}, the user's own slot.
      */

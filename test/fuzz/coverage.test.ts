@@ -17,6 +17,8 @@ const notFuzzedAsRoutes: Record<string, string> = {
   'GET /metrics': 'operators only, takes no input (a bearer token when METRICS_TOKEN is set)',
   'GET /openapi.json': 'a static document, takes no input',
   'GET /docs': 'a static page, takes no input',
+  'GET /admin': 'a page, takes no input (test/dashboard/routes.test.ts checks who gets what)',
+  'GET /admin/assets/:name': 'static files by name from a fixed list (test/dashboard/routes.test.ts probes unknown names)',
 };
 
 let t: TestApp;

@@ -15,6 +15,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 const undocumented: Record<string, string> = {
   'ALL /trpc/*': 'the tRPC endpoint: its contract is the typed router (client/), not REST',
   'GET /docs/assets/:file': "the reference page's own script and stylesheet",
+  'GET /admin/assets/:name': "the dashboard page's static script and style files",
 };
 
 let t: TestApp;

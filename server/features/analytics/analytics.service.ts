@@ -1,4 +1,5 @@
-import type { ActivityList, PostAnalytics, SiteAnalytics } from '../../../shared/analytics.ts';
+import type { ActivityList, DailyActive, PostAnalytics, SiteAnalytics } from '../../../shared/analytics.ts';
+import type { WeeklyCohort } from '../../../shared/dashboard.ts';
 import type { ServiceDeps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
 import { createSubscriber } from '../../redis/client.ts';
@@ -6,11 +7,13 @@ import { recentActivity } from './activity.ts';
 import { createActiveUsers } from './active-users.ts';
 import { dayOf, lastHours } from './calendar.ts';
 import { createEventProcessor } from './event-processor.ts';
-import { redisMemoryFigures } from './redis-info.ts';
-import { consumerName, createStreamConsumer, groupBacklog } from './stream-consumer.ts';
+import { redisMemoryFigures, redisOpsPerSecond } from './redis-info.ts';
+import { weeklyCohorts } from './retention-cohorts.ts';
+import { consumerName, createStreamConsumer, groupBacklog, groupInfo, type GroupInfo } from './stream-consumer.ts';
 import { createUniqueVisitors, type ViewInput } from './unique-visitors.ts';
 
 export type { ViewInput } from './unique-visitors.ts';
+export type { GroupInfo } from './stream-consumer.ts';
 
 /** The consumer group the analytics worker reads the event stream in. */
 export const ANALYTICS_GROUP = 'analytics';
@@ -149,6 +152,25 @@ export function createAnalyticsService(deps: ServiceDeps, options: AnalyticsServ
       }),
 
     site: (): Promise<SiteAnalytics> => orUnavailable(site),
+
+    /** Daily active users and day-over-day retention for the `days` UTC days ending today, oldest first. */
+    dailyActive: (days: number): Promise<DailyActive[]> => orUnavailable(() => activeUsers.series(days)),
+
+    /** 7-day retention of the last four weekly cohorts, newest first (retention-cohorts.ts). */
+    cohorts: (): Promise<WeeklyCohort[]> => orUnavailable(() => weeklyCohorts(redis, keys, clock.now())),
+
+    /** The event stream's length and the analytics group's pending entries and lag; null before the group exists. */
+    streamGroup: (): Promise<GroupInfo | null> =>
+      orUnavailable(() =>
+        groupInfo(redis, keys.events(), ANALYTICS_GROUP).catch((err: unknown) => {
+          // No stream yet (nothing published, no worker started): no group either.
+          if (err instanceof Error && err.message.includes('no such key')) return null;
+          throw err;
+        }),
+      ),
+
+    /** Redis commands per second (INFO stats), summed over a Cluster's masters. */
+    opsPerSecond: (): Promise<number> => orUnavailable(() => redisOpsPerSecond(redis)),
 
     myActivity: (userId: number, limit: number): Promise<ActivityList> =>
       orUnavailable(async () => ({ items: await recentActivity(redis, keys, userId, limit) })),

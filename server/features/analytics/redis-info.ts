@@ -46,3 +46,13 @@ export async function redisMemoryFigures(redis: RedisClient): Promise<SiteAnalyt
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+/**
+ * Commands per second, as Redis measures it (INFO stats `instantaneous_ops_per_sec`, a moving
+ * average over its last seconds), summed over the masters of a Cluster.
+ */
+export async function redisOpsPerSecond(redis: RedisClient): Promise<number> {
+  const rates = await eachMaster(redis, async (node) => Number(parseInfo(await node.info('stats')).instantaneous_ops_per_sec ?? 0));
+  if (rates.length === 0) throw new Error('no Redis node connected');
+  return sum(rates);
+}

@@ -72,13 +72,44 @@ function pairs(flat: unknown[]): Record<string, unknown> {
   return out;
 }
 
+/** One group's entry of XINFO GROUPS, or undefined when the stream has no such group. */
+async function groupEntry(redis: RedisClient, stream: string, group: string): Promise<Record<string, unknown> | undefined> {
+  return ((await redis.xinfo('GROUPS', stream)) as unknown[][]).map(pairs).find((g) => g.name === group);
+}
+
+/** A consumer group as XINFO GROUPS reports it, with the stream's length (XLEN). */
+export interface GroupInfo {
+  /** Entries the stream holds. */
+  length: number;
+  /** Entries delivered to a consumer and not yet acknowledged. */
+  pending: number;
+  /** Entries not yet delivered to the group; null when Redis cannot tell (after a trim or XDEL). */
+  lag: number | null;
+  consumers: number;
+}
+
+/**
+ * One group's figures, from XINFO GROUPS and XLEN (one round trip with auto-pipelining); null
+ * when the group does not exist. Rejects when the stream does not exist yet.
+ */
+export async function groupInfo(redis: RedisClient, stream: string, group: string): Promise<GroupInfo | null> {
+  const [info, length] = await Promise.all([groupEntry(redis, stream, group), redis.xlen(stream)]);
+  if (!info) return null;
+  return {
+    length,
+    pending: Number(info.pending ?? 0),
+    lag: info.lag == null ? null : Number(info.lag),
+    consumers: Number(info.consumers ?? 0),
+  };
+}
+
 /**
  * A consumer group's backlog, for the `blog_api_worker_backlog_items` gauge: entries delivered and not yet
  * acknowledged (pending) plus entries not delivered yet (`lag`, when Redis knows it), from one
  * XINFO GROUPS. Rejects when the stream does not exist yet.
  */
 export async function groupBacklog(redis: RedisClient, stream: string, group: string): Promise<number> {
-  const info = ((await redis.xinfo('GROUPS', stream)) as unknown[][]).map(pairs).find((g) => g.name === group);
+  const info = await groupEntry(redis, stream, group);
   return info ? Number(info.pending ?? 0) + Number(info.lag ?? 0) : 0;
 }
 

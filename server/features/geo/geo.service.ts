@@ -53,6 +53,18 @@ export function createGeoService(deps: ServiceDeps, posts: PostsService) {
       });
     },
 
+    /**
+     * Up to `limit` posts with a location and their coordinates (GEOSEARCH over a box the size of
+     * the Earth, nearest to 0°,0° first: beyond `limit` a bounded subset), for a map.
+     */
+    async located(limit: number): Promise<{ postId: number; longitude: number; latitude: number }[]> {
+      const found = await indexed<[string, [string, string]][]>(
+        (m) => m.geosearch(keys.postLocations(), 'FROMLONLAT', 0, 0, 'BYBOX', 40_076, 20_038, 'km', 'ASC', 'COUNT', limit, 'WITHCOORD'),
+        'geo search',
+      );
+      return found.map(([id, [longitude, latitude]]) => ({ postId: Number(id), longitude: Number(longitude), latitude: Number(latitude) }));
+    },
+
     /** How far apart two posts were written (GEODIST); 404 when one does not exist or has no location. */
     async distance({ from, to, unit }: Between): Promise<Distance> {
       const distance = await indexed<string | null>((m) => m.call('GEODIST', keys.postLocations(), from, to, unit), 'geo distance');
