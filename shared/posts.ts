@@ -139,7 +139,13 @@ export const postIdSchema = z
 export const postIdParamsSchema = z.object({ id: postIdSchema });
 
 /** `/users/:id/posts`: the author's user id. */
-export const userIdParamsSchema = z.object({ id: postIdSchema.describe('The user id') });
+/** A user id: a positive integer (REST coerces the path's string at its edge). */
+export const userIdSchema = z
+  .number({ error: 'expected a numeric user id' })
+  .int({ error: 'expected a numeric user id' })
+  .positive({ error: 'expected a positive user id' })
+  .describe('The user id');
+export const userIdParamsSchema = z.object({ id: userIdSchema });
 
 const pageSchema = z
   .number()

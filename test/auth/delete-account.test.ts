@@ -157,8 +157,8 @@ describe('bad input', () => {
     expect(badId.status).toBe(400);
     expect(await errorOf(badId)).toEqual({
       code: 'VALIDATION_FAILED',
-      message: 'Invalid input: id: expected a numeric post id',
-      details: [{ field: 'id', message: 'expected a numeric post id' }],
+      message: 'Invalid input: id: expected a numeric user id',
+      details: [{ field: 'id', message: 'expected a numeric user id' }],
       requestId: expect.any(String),
     });
     expect(await storesSnapshot(t)).toEqual(beforeBadId);

@@ -105,7 +105,8 @@ let shared: ContractChecker | undefined;
 /**
  * Wraps an app's `fetch` (which `app.request` and a served test app go through) so that every
  * REST response is checked against the document before the test sees it; a drift throws there.
- * tRPC answers, CORS preflights and the pages' assets are not REST operations and pass as they are.
+ * tRPC answers, CORS preflights, the pages' assets and routes a test adds under `/test/` are not REST
+ * operations and pass as they are.
  */
 export function checkResponses<A extends { fetch: (req: Request, ...rest: never[]) => Response | Promise<Response> }>(app: A): A {
   const checker = (shared ??= createContractChecker());
@@ -113,7 +114,7 @@ export function checkResponses<A extends { fetch: (req: Request, ...rest: never[
   app.fetch = (async (req: Request, ...rest: never[]) => {
     const res = await fetch(req, ...rest);
     const { pathname } = new URL(req.url);
-    if (pathname.startsWith('/trpc/') || req.method === 'OPTIONS' || pathname.startsWith('/docs/assets/') || pathname.startsWith('/admin/assets/')) return res;
+    if (pathname.startsWith('/trpc/') || req.method === 'OPTIONS' || pathname.startsWith('/docs/assets/') || pathname.startsWith('/admin/assets/') || pathname.startsWith('/test/')) return res;
     await checker.check({ method: req.method, path: pathname }, res);
     return res;
   }) as A['fetch'];
