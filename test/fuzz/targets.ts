@@ -36,7 +36,9 @@ export interface TrpcTarget {
 }
 
 export function restTargets(docs: readonly RouteDoc[] = routeDocs): RestTarget[] {
-  return docs.map((doc) => {
+  // Pages (every answer HTML or text, errors included) are not API: their own tests check them.
+  const isPage = (doc: RouteDoc) => Object.values(doc.responses).every((r) => r.mediaType !== undefined && r.mediaType !== 'application/json');
+  return docs.filter((doc) => !isPage(doc)).map((doc) => {
     const method = doc.method.toUpperCase() as RestTarget['method'];
     return {
       kind: 'rest',

@@ -58,6 +58,8 @@ export function createContractChecker(doc: OpenApiDocument = openApiDocument(rou
     const found = matches.map((t) => ({ template: t.template, op: doc.paths[t.template]![asked as 'get'] as Operation | undefined })).find((m) => m.op);
     if (!res.headers.get('x-request-id')) out.push('no X-Request-Id');
     if (!found) {
+      // The body limit stands before routing: an oversized body is refused wherever it goes.
+      if (res.status === 413) return out;
       if (matches.length > 0) {
         if (res.status !== 405) out.push(`${res.status} for a method the path does not have (expected 405)`);
         else if (!res.headers.get('allow')) out.push('405 without Allow');
