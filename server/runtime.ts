@@ -117,8 +117,10 @@ export async function createRuntime(
   // The app's one pub/sub connection: it connects on its first SUBSCRIBE (during start-up).
   const subscriber = createSubscriber(redis, logger);
   const built = createApp({ config, redis, subscriber, db, clock: systemClock, logger }, options);
+  phases?.end('app');
   try {
-    for (const task of built.startup) await task.run();
+    // Independent of each other: side by side, start-up waits for the slowest alone.
+    await Promise.all(built.startup.map((task) => task.run()));
     phases?.end('startupTasks');
   } catch (err) {
     await closeRedis(subscriber);

@@ -33,6 +33,8 @@ const MIGRATION_LOCK_ID = 7_264_331;
  * Returns the versions it applied.
  */
 export async function migrate(db: Db, migrations = loadMigrations()): Promise<number[]> {
+  // The common start has nothing to apply: one read, without the transaction and its lock.
+  if (await allApplied(db, migrations)) return [];
   return db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
     await tx.query(`create table if not exists schema_migrations (
@@ -51,4 +53,11 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<nu
     }
     return done;
   });
+}
+
+async function allApplied(db: Db, migrations: readonly Migration[]): Promise<boolean> {
+  const [table] = await db.query<{ present: boolean }>(`select to_regclass('schema_migrations') is not null as present`);
+  if (!table?.present) return false;
+  const applied = new Set((await db.query<{ version: number }>('select version from schema_migrations')).map((r) => r.version));
+  return migrations.every((m) => applied.has(m.version));
 }

@@ -272,7 +272,8 @@ export function createAuthService(deps: ServiceDeps, parts: AuthCollaborators = 
     roleHolders: () => roles.holders(),
 
     async startup() {
-      await hasher.prepare();
+      // On the libuv pool beside the rest of start-up: the first unknown-email login awaits the same hash.
+      hasher.prepare().catch((err: unknown) => logger.warn('dummy password hash not prepared at start-up', { err }));
       if (config.SEED_DEMO && !(await users.findByEmail(DEMO_USER.email))) {
         // on conflict do nothing: two instances seeding at once both succeed.
         const created = await users.create(DEMO_USER.email, await hasher.hash(DEMO_USER.password));
