@@ -164,6 +164,8 @@ interface Slot {
   kind: 'bare' | 'tutorial' | 'product';
   variant?: string;
   caller?: 'authenticated' | 'anonymous';
+  /** How the product is asked: REST `GET /posts/:id`, or tRPC's `GET /trpc/posts.get?input=...`. */
+  transport?: 'rest' | 'trpc';
   server: ServerProcess;
   redis?: RedisSide;
   url: string;
@@ -257,6 +259,7 @@ export const postsScenario: BenchScenario = {
     const tableRows: string[][] = [];
     const ratios: Record<string, number> = {};
     let bareMax = 0;
+    let generatorCeilingRps = 0;
     try {
       for (const [phaseIndex, rtName] of opts.runtimes.entries()) {
         const rt = runtime(rtName);
@@ -317,18 +320,20 @@ export const postsScenario: BenchScenario = {
           stops.unshift(bare.stop);
           const path = products[0]!.path;
           slots.push({ id: 'bare', runtime: rtName, kind: 'bare', server: bare, url: `${bare.url}${path}`, headers: {} });
-          const productSlot = (p: NonNullable<(typeof products)[number]>, caller: 'authenticated' | 'anonymous'): Slot => ({
-            id: `product${p.variant === 'default' ? '' : `[${p.variant}]`} ${caller}`,
+          const productSlot = (p: NonNullable<(typeof products)[number]>, caller: 'authenticated' | 'anonymous', transport: 'rest' | 'trpc' = 'rest'): Slot => ({
+            id: `product${p.variant === 'default' ? '' : `[${p.variant}]`}${transport === 'trpc' ? ' trpc' : ''} ${caller}`,
             runtime: rtName,
             kind: 'product',
             variant: p.variant,
             caller,
+            transport,
             server: p.server,
             redis: p.redis,
-            url: `${p.server.url}${p.path}`,
+            url: transport === 'rest' ? `${p.server.url}${p.path}` : `${p.server.url}/trpc/posts.get?input=${encodeURIComponent(JSON.stringify({ id: Number(p.path.split('/').pop()) }))}`,
             headers: caller === 'authenticated' ? { authorization: `Bearer ${p.token}` } : {},
           });
           slots.push(productSlot(products[0]!, 'authenticated'));
+          slots.push(productSlot(products[0]!, 'authenticated', 'trpc'));
           if (tutorial) slots.push({ id: 'tutorial', runtime: rtName, kind: 'tutorial', server: tutorial.nest, redis: tutorial.redis, url: `${tutorial.nest.url}/posts/1`, headers: {} });
           slots.push(productSlot(products[0]!, 'anonymous'));
           for (const p of products.slice(1)) slots.push(productSlot(p, 'authenticated'), productSlot(p, 'anonymous'));
@@ -348,6 +353,13 @@ export const postsScenario: BenchScenario = {
             for (const [pid, xs] of rssPerRound) xs.push(rssMb(pid));
             process.stdout.write('\n');
           }
+
+          // The generator's own ceiling: at pipelining 1 the bare route is bound by its one
+          // thread, so this run (10 requests in flight per connection) shows how far past every
+          // server above the load generator reaches on this machine.
+          const ceiling = await runCannon({ ...cannon, pipelining: 10, url: `${bare.url}${path}`, seconds: opts.seconds, maxRequests: opts.seconds * 400_000 });
+          generatorCeilingRps = Math.max(generatorCeilingRps, ceiling.rps);
+          console.log(`  ${rtName} load generator ceiling (bare route, pipelining 10): ${ceiling.rps}/s`);
 
           const productRss = (p: NonNullable<(typeof products)[number]>) => {
             const perRound = rssPerRound.get(p.server.pid) ?? [];
@@ -398,6 +410,7 @@ export const postsScenario: BenchScenario = {
               const cpu = (id: string) => medianOf(runs.get(id)!, 'serverCpuUsPerRequest') ?? NaN;
               ratios[`${rtName} ${s.id} rps / bare rps`] = perRoundRatio(rs, bareRuns);
               ratios[`${rtName} ${s.id} server CPU per request / bare's`] = round(cpu(s.id) / cpu('bare'), 2);
+              if (s.transport === 'trpc') ratios[`${rtName} ${s.id} server CPU per request / REST's`] = round(cpu(s.id) / cpu(s.id.replace(' trpc', '')), 2);
               if (tutorialRuns) {
                 ratios[`${rtName} ${s.id} rps / tutorial rps`] = perRoundRatio(rs, tutorialRuns);
                 ratios[`${rtName} ${s.id} server CPU per request / tutorial's`] = round(cpu(s.id) / cpu('tutorial'), 2);
@@ -437,10 +450,12 @@ export const postsScenario: BenchScenario = {
           commands: 'INFO commandstats of the server\'s private redis-server: sum of calls over all cmdstat_ lines (commands inside Lua scripts included, the probe\'s own INFO taken off), per request; background tasks (view flush, trending announcer, stream readers) included',
           servers: 'each server in its own process on 127.0.0.1, each product process and the tutorial with a redis-server of its own; the product in production mode with the request log on (stdout to a file), rate limiting on with 100000 per 1 s',
           latency: 'autocannon records whole milliseconds',
+          generatorCeiling: 'after the rounds of each runtime, one run against the bare route with pipelining 10: the requests/s the load generator itself reaches',
         },
         machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverageAfter: os.loadavg().map((l) => round(l, 2)) },
         options: opts,
         bareRouteMaxRps: bareMax,
+        generatorCeilingRps,
         phases,
         seconds: Math.round((Date.now() - started) / 1000),
       },
