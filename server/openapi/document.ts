@@ -190,7 +190,7 @@ function operation(route: RouteDoc, schemas: Record<string, JsonSchema>): Operat
   });
   const hasInput = parameters.length > 0 || route.request?.body !== undefined;
   if (hasInput) responses['400'] ??= error('Invalid input: `details` names each field');
-  if (route.auth === true) responses['401'] ??= error('No valid session');
+  if (route.auth === true) responses['401'] ??= error('No valid session: no token, a malformed one, or one whose session has ended (expired, revoked); `details` names the credential');
   // The body limit stands before every route that may carry a body, whether or not it reads one.
   if (route.method !== 'get') responses['413'] ??= error('The body is larger than BODY_LIMIT_BYTES');
   if (route.request?.body) responses['415'] ??= error('The body is not sent as `Content-Type: application/json`');

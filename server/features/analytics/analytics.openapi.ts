@@ -10,7 +10,6 @@ import { route } from '../../openapi/route-doc.ts';
 
 const tags = ['analytics'];
 const badInput = { description: 'A parameter is not what it should be (`details` names it)', schema: errorResponseSchema };
-const unauthorized = { description: 'No valid session', schema: errorResponseSchema };
 const redisDown = { description: 'Redis, which holds the analytics, is not answering', schema: errorResponseSchema };
 
 export const postAnalytics = route({
@@ -43,7 +42,6 @@ export const siteAnalytics = route({
   auth: true,
   responses: {
     200: { description: 'The figures', schema: siteAnalyticsSchema },
-    401: unauthorized,
     403: { description: 'The caller is not an admin (granted by `npm run admin -- grant <email>`)', schema: errorResponseSchema },
     503: redisDown,
   },
@@ -64,7 +62,6 @@ export const myActivity = route({
       example: { items: [{ id: '1768469400000-0', type: 'post.created', at: '2026-01-15T09:30:00.000Z', postId: 1, title: 'Redis Guide' }] },
     },
     400: badInput,
-    401: unauthorized,
     503: redisDown,
   },
 });

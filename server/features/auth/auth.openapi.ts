@@ -18,10 +18,6 @@ import { route, type HeaderDoc } from '../../openapi/route-doc.ts';
 
 const tags = ['auth'];
 export const badInput = { description: 'A field is missing, of the wrong type or too long (`details` names it)', schema: errorResponseSchema };
-export const unauthorized = {
-  description: 'No token, a malformed one, or one with no live session (expired, revoked); `details` names the credential',
-  schema: errorResponseSchema,
-};
 const csrf = {
   description: 'Cookie-authenticated request from another origin (send `Authorization: Bearer` instead, or list the origin in CSRF_ALLOWED_ORIGINS)',
   schema: errorResponseSchema,
@@ -95,7 +91,6 @@ export const logout = route({
   auth: true,
   responses: {
     200: { description: 'Logged out', schema: messageSchema, headers: clearsCookie, example: { message: 'Logged out successfully' } },
-    401: unauthorized,
     403: csrf,
     503: redisDown,
   },
@@ -114,7 +109,6 @@ export const refresh = route({
       schema: refreshResultSchema,
       example: { message: 'Session refreshed', expiresAt: session.expiresAt, absoluteExpiresAt: '2026-01-22T09:30:00.000Z' },
     },
-    401: unauthorized,
     403: csrf,
     503: redisDown,
   },
@@ -133,7 +127,6 @@ export const me = route({
       schema: meSchema,
       example: { user: { ...user, roles: [] }, session: { id: sessionId, ...session, absoluteExpiresAt: '2026-01-22T09:30:00.000Z' } },
     },
-    401: unauthorized,
     503: redisDown,
   },
 });
@@ -151,7 +144,6 @@ export const listSessions = route({
       schema: sessionListSchema,
       example: { sessions: [{ id: sessionId, current: true, ...session, ip: '203.0.113.7', userAgent: 'curl/8.5.0' }] },
     },
-    401: unauthorized,
     503: redisDown,
   },
 });
@@ -167,7 +159,6 @@ export const revokeSession = route({
   responses: {
     200: { description: 'Revoked', schema: revokedSchema, example: revoked('Session revoked', 1) },
     400: badInput,
-    401: unauthorized,
     403: csrf,
     404: { description: 'The caller has no session with this id', schema: errorResponseSchema },
     503: redisDown,
@@ -183,7 +174,6 @@ export const logoutAll = route({
   auth: true,
   responses: {
     200: { description: 'How many sessions ended', schema: revokedSchema, example: revoked('Logged out of all other sessions', 2) },
-    401: unauthorized,
     403: csrf,
     503: redisDown,
   },
@@ -200,7 +190,6 @@ export const changePassword = route({
   responses: {
     200: { description: 'Changed; how many other sessions ended', schema: revokedSchema, example: revoked('Password changed; other sessions ended', 1) },
     400: badInput,
-    401: unauthorized,
     403: { description: 'The current password is wrong, or a cross-site cookie request', schema: errorResponseSchema },
     429: wrongPasswords,
     503: redisDown,
@@ -218,7 +207,6 @@ export const deleteAccount = route({
   responses: {
     200: { ...accountDeletedAnswer, headers: clearsCookie },
     400: badInput,
-    401: unauthorized,
     403: { description: 'The password is wrong, or a cross-site cookie request', schema: errorResponseSchema },
     429: wrongPasswords,
     503: redisDown,

@@ -2,7 +2,7 @@ import { passwordConfirmationSchema } from '../../../shared/auth.ts';
 import { errorResponseSchema } from '../../../shared/errors.ts';
 import { userIdParamsSchema } from '../../../shared/posts.ts';
 import { route } from '../../openapi/route-doc.ts';
-import { accountDeletedAnswer, badInput, redisDown, unauthorized, wrongPasswords } from './auth.openapi.ts';
+import { accountDeletedAnswer, badInput, redisDown, wrongPasswords } from './auth.openapi.ts';
 
 export const deleteUser = route({
   method: 'delete',
@@ -15,7 +15,6 @@ export const deleteUser = route({
   responses: {
     200: accountDeletedAnswer,
     400: badInput,
-    401: unauthorized,
     403: { description: "The caller is not an admin, the admin's password is wrong, or a cross-site cookie request", schema: errorResponseSchema },
     404: { description: 'No user with this id', schema: errorResponseSchema },
     429: wrongPasswords,

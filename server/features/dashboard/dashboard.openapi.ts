@@ -4,7 +4,6 @@ import { errorResponseSchema } from '../../../shared/errors.ts';
 import { route } from '../../openapi/route-doc.ts';
 
 const tags = ['admin'];
-const unauthorized = { description: 'No valid session', schema: errorResponseSchema };
 const forbidden = { description: 'The caller is not an admin (granted by `npm run admin -- grant <email>`)', schema: errorResponseSchema };
 const redisDown = { description: 'Redis, which holds the figures, is not answering', schema: errorResponseSchema };
 
@@ -29,7 +28,7 @@ export const overview = route({
   description: '30 days of daily active users (bitmaps), the last four weekly retention cohorts (BITOP), unique visitors of the top posts (HyperLogLog) and Redis figures (INFO, the stream group).',
   tags,
   auth: true,
-  responses: { 200: { description: 'The figures', schema: dashboardOverviewSchema }, 401: unauthorized, 403: forbidden, 503: redisDown },
+  responses: { 200: { description: 'The figures', schema: dashboardOverviewSchema }, 403: forbidden, 503: redisDown },
 });
 
 export const trending = route({
@@ -43,7 +42,6 @@ export const trending = route({
   responses: {
     200: { description: 'Most viewed first', schema: dashboardTrendingSchema },
     400: { description: 'A parameter is invalid (`details` names it)', schema: errorResponseSchema },
-    401: unauthorized,
     403: forbidden,
     503: redisDown,
   },
@@ -56,7 +54,7 @@ export const map = route({
   description: 'At most 200 posts with a location (GEOSEARCH over the whole Earth) and their views, for the map.',
   tags,
   auth: true,
-  responses: { 200: { description: 'At most 200 posts', schema: dashboardMapSchema }, 401: unauthorized, 403: forbidden, 503: redisDown },
+  responses: { 200: { description: 'At most 200 posts', schema: dashboardMapSchema }, 403: forbidden, 503: redisDown },
 });
 
 /** The dashboard's page and the figures it draws; its static files are not API. */

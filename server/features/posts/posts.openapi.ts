@@ -18,7 +18,6 @@ import { route } from '../../openapi/route-doc.ts';
 const tags = ['posts'];
 const badInput = { description: 'A field is invalid (`details` names it: title, content, tags, location, id, ...); nothing was written', schema: errorResponseSchema };
 const noPost = { description: 'No post with this id', schema: errorResponseSchema };
-const unauthorized = { description: 'No valid session (missing, malformed, expired or revoked token)', schema: errorResponseSchema };
 const notAuthor = { description: 'Not the post\'s author (or a cross-site cookie request); nothing changed', schema: errorResponseSchema };
 const redisDown = {
   description: 'Redis, which holds sessions and the indexes, is not answering; nothing was written',
@@ -89,7 +88,6 @@ export const createPost = route({
   responses: {
     201: { description: 'Created: the post, with its id', schema: postSchema, example: postExample },
     400: badInput,
-    401: unauthorized,
     403: { description: 'Cross-site cookie request (send Authorization: Bearer)', schema: errorResponseSchema },
     503: redisDown,
   },
@@ -106,7 +104,6 @@ export const updatePost = route({
   responses: {
     200: { description: 'The updated post', schema: postSchema, example: { ...postExample, title: 'Redis Guide, 2nd edition' } },
     400: badInput,
-    401: unauthorized,
     403: notAuthor,
     404: noPost,
     503: redisDown,
@@ -124,7 +121,6 @@ export const deletePost = route({
   responses: {
     200: { description: 'Deleted', schema: postDeletedSchema, example: { message: 'Post deleted successfully' } },
     400: badInput,
-    401: unauthorized,
     403: notAuthor,
     404: noPost,
     503: redisDown,
