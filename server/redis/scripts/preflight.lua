@@ -54,17 +54,18 @@ end
   counts those after it. Each log is read once per call and written once, and a decision costs
   the same whatever the log holds: the first read is the header with up to PREFIX runs. A log
   that fits in it (the common case) is decided in memory and written back whole, without the
-  runs that have left, by one PSETEX (value and TTL). A longer one is read and written in place
-  (GETRANGE of single runs, SETRANGE, APPEND, then PEXPIRE). ]]
+  runs that have left, by one PSETEX (value and TTL); in the batch layout's fast path (below), in
+  place while no run has left. A longer one is read and written in place (GETRANGE of single runs,
+  SETRANGE, APPEND, then PEXPIRE). ]]
 local PREFIX = 32 -- runs read with the header
 local floor, ceil, min, max = math.floor, math.ceil, math.min, math.max
 local PREFIX_LAST = tostring(HEADER + PREFIX * RUN - 1) -- numbers given to redis.call as text: no conversion per call
 local logs, opened = {}, {} -- by key; in the order opened
 local ttlText = {} -- window ms -> its TTL (window + 1 ms) as text
-local function openLog(key, windowMs)
+local function openLog(key, windowMs, h) -- h: its first read, when already made
   local log = logs[key]
   if log then return log end
-  local h = redis.call('GETRANGE', key, '0', PREFIX_LAST)
+  h = h or redis.call('GETRANGE', key, '0', PREFIX_LAST)
   local head, count, units = 0, 0, 0
   if #h >= HEADER then head, count, units = unpack('>I4I4I4', h) end
   -- from: the first run this call changed or added; runs from it on live in `tail*` (the last)
@@ -225,16 +226,86 @@ if m < 0 then
   local n = tonumber(ARGV[2])
   local limits, windowsMs = {}, {}
   for w = 1, n do limits[w], windowsMs[w] = tonumber(ARGV[1 + 2 * w]), tonumber(ARGV[2 + 2 * w]) end
+  --[[ The fast path, for a one-window policy (most entries of a batch: one each for many
+    callers): decide() inlined, for an entry whose key decide() does not hold and the next entry
+    does not use. (One caller's requests come together, in one turn of its event loop: those go
+    to decide(), which reads and writes their log once for all.) The log is read once and written
+    at once: a log that fits in the first read is decided on the read string itself, with no log
+    table, unpacking only the oldest run left and the newest. While no run has left, the write is
+    in place: the new run appended (or the newest rewritten when the unit joins it), the header,
+    the expiry at now + window + 1 ms by PEXPIREAT (a PEXPIRE is rewritten into one for
+    propagation). That costs Redis less than building and setting the whole value, as save()
+    does otherwise. Same decisions, same bytes as decide(); a longer log is left opened for it. ]]
+  local limit, windowMs = limits[1], windowsMs[1]
+  local grain = limit > MAX_RUNS and ceil(windowMs / MAX_RUNS) or 1 -- as decide() records
+  local ttl, expireAt = tostring(windowMs + 1), tostring(now + windowMs + 1)
+  local call, keys, argv = redis.call, KEYS, ARGV -- locals: no global lookup per use
   local out, o, at = {}, 0, 3 + 2 * n
   for e = 1, -m do
-    local cost = ARGV[at + e - 1]
-    local allowed, remaining, waitMs, window
-    if cost == '1' then
-      allowed, remaining, waitMs, window = decide((e - 1) * n + 1, 1, n, limits, windowsMs, false)
-    elseif cost == '0' then
-      allowed, remaining, waitMs, window = decide((e - 1) * n + 1, 1, n, limits, windowsMs, true)
-    else
-      allowed, remaining, waitMs, window = decide((e - 1) * n + 1, tonumber(cost), n, limits, windowsMs, false)
+    local cost = argv[at + e - 1]
+    local peek = cost == '0'
+    cost = (peek or cost == '1') and 1 or tonumber(cost)
+    local first, allowed, remaining, waitMs, window = (e - 1) * n + 1
+    local key = keys[first]
+    if n == 1 and not logs[key] and key ~= keys[first + 1] then
+      local h = call('GETRANGE', key, '0', PREFIX_LAST)
+      local head, count, units = 0, 0, 0
+      if #h >= HEADER then head, count, units = unpack('>I4I4I4', h) end
+      if #h < HEADER or #h == HEADER + count * RUN then -- the whole log
+        local cutoff, headTime = now - windowMs, 0
+        while units > 0 and head < count do -- expire()
+          local time, u = unpack('>i8I4', h, HEADER + head * RUN + 1)
+          if time > cutoff then headTime = time break end
+          units = units - u
+          head = head + 1
+        end
+        if units == 0 then head = count end
+        local left = limit - units
+        window = 0
+        if cost > left then
+          allowed, remaining, waitMs = 0, max(left, 0), -1
+          if cost <= limit then -- the wait as decide() finds it
+            local need, i = cost - left, head
+            while true do
+              local time, u = unpack('>i8I4', h, HEADER + i * RUN + 1)
+              need = need - u
+              if need <= 0 then waitMs = time - cutoff break end
+              i = i + 1
+            end
+          end
+        else
+          allowed, remaining, waitMs = 1, left, units > 0 and headTime - cutoff or (peek and 0 or windowMs)
+          if not peek then
+            remaining = left - cost
+            -- record(): runs head .. kept - 1 stay as they are, then the newest
+            local time, kept, newest = now, count, cost
+            if count > 0 then
+              local last, lastUnits = unpack('>i8I4', h, HEADER + (count - 1) * RUN + 1)
+              if last > time then time = last end -- Redis' clock stepped back: keep order
+              if head < count and (last == time or (grain > 1 and floor(last / grain) == floor(time / grain))) then
+                kept, newest = count - 1, lastUnits + cost
+              end
+            end
+            if head == 0 and count > 0 then -- no run has left: in place
+              if kept < count then
+                call('SETRANGE', key, HEADER + kept * RUN, pack('>i8I4', time, newest))
+              else
+                call('APPEND', key, pack('>i8I4', time, newest))
+              end
+              call('SETRANGE', key, '0', pack('>I4I4I4', 0, kept + 1, units + cost))
+              call('PEXPIREAT', key, expireAt)
+            else -- new, or runs have left: whole, as save()
+              call('PSETEX', key, ttl, pack('>I4I4I4', 0, kept - head + 1, units + cost) ..
+                h:sub(HEADER + head * RUN + 1, HEADER + kept * RUN) .. pack('>i8I4', time, newest))
+            end
+          end
+        end
+      else
+        openLog(key, windowMs, h) -- longer than the first read: decide() goes on from it
+      end
+    end
+    if not allowed then
+      allowed, remaining, waitMs, window = decide(first, cost, n, limits, windowsMs, peek)
     end
     out[o + 1], out[o + 2], out[o + 3], out[o + 4] = allowed, remaining, waitMs, window
     o = o + 4
