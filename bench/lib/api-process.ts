@@ -10,10 +10,18 @@ export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 /** How the API runs: compiled on Node 20 (production, the Dockerfile's CMD), tsx on Node 20 (`npm start`), or Bun on the sources. */
 export type ApiRuntime = 'node20-dist' | 'node20-tsx' | 'bun';
 
+/** The Dockerfile's CMD after `node` (its flags and `dist/server/main.node.js`): the compiled API as production runs it. */
+export function productionNodeArgs(): string[] {
+  const runtime = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').split(/^FROM .* AS runtime$/m)[1] ?? '';
+  const [node, ...args] = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? '[]') as string[];
+  if (node !== 'node' || !args.includes('dist/server/main.node.js')) throw new Error('bench: the Dockerfile\'s CMD is not `node ... dist/server/main.node.js`');
+  return args;
+}
+
 export function apiCommand(rt: ApiRuntime): { command: string; args: string[] } {
   switch (rt) {
     case 'node20-dist':
-      return { command: process.execPath, args: ['dist/server/main.node.js'] };
+      return { command: process.execPath, args: productionNodeArgs() };
     case 'node20-tsx':
       return { command: process.execPath, args: ['--import', 'tsx', 'server/main.node.ts'] };
     case 'bun':

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../server/redis/local-server.ts';
 import { honoHello, seedNest } from '../lib/anchors.ts';
+import { buildServer, productionNodeArgs } from '../lib/api-process.ts';
 import { runCannon, type CannonResult } from '../lib/autocannon.ts';
 import { benchRedis } from '../lib/env.ts';
 import { round } from '../lib/load.ts';
@@ -16,7 +17,8 @@ import type { BenchScenario } from '../lib/scenario.ts';
 
 /**
  * `npm run bench -- posts [options]`: a cached `GET /posts/:id` of the product, served by the real
- * server process (`server/main.node.ts` or `server/main.bun.ts`, production mode, request log on,
+ * server process (on Node the compiled one, as the Dockerfile's CMD runs it; on Bun `server/main.bun.ts`,
+ * production mode, request log on,
  * rate limiting on but never refusing), against the tutorial's design (anchors/seed-nest) and a bare
  * Hono route answering the same bytes (anchors/hono-hello), each server in a process of its own, the
  * load from autocannon in another, the servers measured alternately in rounds.
@@ -68,11 +70,11 @@ function runtime(name: RuntimeName): Runtime {
   switch (name) {
     case 'node20': {
       const node = process.execPath;
-      return { name, version: `node ${version(node)}`, product: { command: node, args: ['--import', 'tsx', 'server/main.node.ts'] }, mirror: { command: node, args: ['mirror.mjs'] } };
+      return { name, version: `node ${version(node)}`, product: { command: node, args: productionNodeArgs() }, mirror: { command: node, args: ['mirror.mjs'] } };
     }
     case 'node24': {
       const node = join(REPO_ROOT, 'node_modules', 'node24', 'bin', 'node');
-      return { name, version: `node ${version(node)}`, product: { command: node, args: ['--import', 'tsx', 'server/main.node.ts'] }, mirror: { command: node, args: ['mirror.mjs'] } };
+      return { name, version: `node ${version(node)}`, product: { command: node, args: productionNodeArgs() }, mirror: { command: node, args: ['mirror.mjs'] } };
     }
     case 'bun': {
       const bun = join(REPO_ROOT, 'node_modules', '.bin', 'bun');
@@ -221,6 +223,8 @@ export const postsScenario: BenchScenario = {
   name: 'posts',
   async run(ctx) {
     const opts = parseOptions(ctx.args ?? []);
+    // Node runs the compiled server as the Dockerfile's CMD does; Bun runs the TypeScript.
+    if (opts.runtimes.some((r) => r !== 'bun')) buildServer();
     const cannon = { connections: opts.connections, pipelining: opts.pipelining, workers: opts.workers };
     const tmp = mkdtempSync(join(os.tmpdir(), 'blog-bench-posts-'));
     const started = Date.now();
