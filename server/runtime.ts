@@ -119,8 +119,10 @@ export async function createRuntime(
   const built = createApp({ config, redis, subscriber, db, clock: systemClock, logger }, options);
   phases?.end('app');
   try {
-    // Independent of each other: side by side, start-up waits for the slowest alone.
-    await Promise.all(built.startup.map((task) => task.run()));
+    // Independent of each other: side by side, start-up waits for the slowest alone. All settle
+    // before a failure closes the stores, so none is left running on closed connections.
+    const failed = (await Promise.allSettled(built.startup.map((task) => task.run()))).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     phases?.end('startupTasks');
   } catch (err) {
     await closeRedis(subscriber);
